@@ -1,0 +1,99 @@
+import { type Insertable, type Kysely, sql, type Updateable } from 'kysely';
+import type { AccountTable, Database } from '../db/schema.js';
+import { type Account, accountFromRow } from './account.model.js';
+
+export async function insertAccount(db: Kysely<Database>, values: Insertable<AccountTable>): Promise<number> {
+  const row = await db.insertInto('accounts').values(values).returning('id').executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+export async function findAccountById(db: Kysely<Database>, id: number): Promise<Account | null> {
+  const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? accountFromRow(row) : null;
+}
+
+export async function findAccountByMonitorKey(db: Kysely<Database>, key: string): Promise<Account | null> {
+  const row = await db.selectFrom('accounts').selectAll().where('monitor_key', '=', key).executeTakeFirst();
+  return row ? accountFromRow(row) : null;
+}
+
+export async function listAccounts(db: Kysely<Database>, merchantId?: number): Promise<Account[]> {
+  let q = db.selectFrom('accounts').selectAll().orderBy('id');
+  if (merchantId !== undefined) q = q.where('merchant_id', '=', merchantId);
+  return (await q.execute()).map(accountFromRow);
+}
+
+export async function updateAccount(
+  db: Kysely<Database>,
+  id: number,
+  v: Updateable<AccountTable>,
+): Promise<boolean> {
+  const res = await db.updateTable('accounts').set(v).where('id', '=', id).executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
+/** Enabled accounts of one merchant and type, with what each received since `dayStart`. */
+export async function listEnabledAccountsWithReceived(
+  db: Kysely<Database>,
+  merchantId: number,
+  type: string,
+  dayStart: number,
+): Promise<Array<Account & { receivedTodayCents: number }>> {
+  const rows = await db
+    .selectFrom('accounts as a')
+    .selectAll('a')
+    .select((eb) =>
+      eb
+        .selectFrom('payments as p')
+        .select(sql<number>`coalesce(sum(p.amount_cents), 0)`.as('s'))
+        .whereRef('p.account_id', '=', 'a.id')
+        .where('p.paid_at', '>=', dayStart)
+        .as('received_today'),
+    )
+    .where('a.merchant_id', '=', merchantId)
+    .where('a.type', '=', type)
+    .where('a.enabled', '=', 1)
+    .execute();
+  return rows.map((r) => ({ ...accountFromRow(r), receivedTodayCents: Number(r.received_today ?? 0) }));
+}
+
+/** The fixed-amount QR code of an account for exactly `amountCents`, if it has one. */
+export async function findFixedCode(
+  db: Kysely<Database>,
+  accountId: number,
+  amountCents: number,
+): Promise<string | null> {
+  const row = await db
+    .selectFrom('account_codes')
+    .select('content')
+    .where('account_id', '=', accountId)
+    .where('amount_cents', '=', amountCents)
+    .executeTakeFirst();
+  return row?.content ?? null;
+}
+
+export async function upsertFixedCode(
+  db: Kysely<Database>,
+  accountId: number,
+  amountCents: number,
+  content: string,
+) {
+  await db
+    .insertInto('account_codes')
+    .values({ account_id: accountId, amount_cents: amountCents, content })
+    .onConflict((oc) => oc.columns(['account_id', 'amount_cents']).doUpdateSet({ content }))
+    .execute();
+}
+
+/** The account that received the merchant's last completed trade (smart rotation skips it). */
+export async function lastPaidAccountId(db: Kysely<Database>, merchantId: number): Promise<number | null> {
+  const row = await db
+    .selectFrom('orders')
+    .select('account_id')
+    .where('merchant_id', '=', merchantId)
+    .where('paid_at', 'is not', null)
+    .orderBy('paid_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? Number(row.account_id) : null;
+}

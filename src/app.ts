@@ -1,0 +1,55 @@
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { cashierRoutes } from './cashier/cashier.routes.js';
+import { GatewayError } from './domain/errors.js';
+import { errorEnvelope } from './http/envelope.js';
+import { gatepayRoutes } from './orders/gatepay.routes.js';
+import { qrcodeRoutes } from './qrcode/qrcode.routes.js';
+import type { Services } from './services.js';
+
+export interface AppDeps {
+  services: Services;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Largest request body accepted (a create request is a few hundred bytes). */
+export const BODY_LIMIT = 64 * 1024;
+
+/**
+ * Builds the HTTP application over the given services. Never listens: `main.ts`, the CLI and the
+ * tests call this and decide what to do with it.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { services } = deps;
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: true,
+    // Secrets travel in query strings of some protocols; never log full URLs with them.
+    disableRequestLogging: true,
+  });
+  await app.register(formbody, { bodyLimit: BODY_LIMIT });
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    const now = services.clock();
+    if (err instanceof GatewayError) return reply.code(200).send(errorEnvelope(err, 'zh', now));
+    if (status < 500) {
+      // Malformed requests (bad JSON, body too large, wrong media type) get the protocol's 105.
+      return reply
+        .code(status)
+        .send(errorEnvelope(new GatewayError(105, err.message.slice(0, 200)), 'zh', now));
+    }
+    return reply.code(500).send(errorEnvelope(new GatewayError(199), 'zh', now));
+  });
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send({ code: 404, msg: 'not found', data: null }),
+  );
+
+  app.get('/healthz', async () => ({ ok: true }));
+  gatepayRoutes(app, services, services.config.publicUrl);
+  qrcodeRoutes(app, services.clock);
+  cashierRoutes(app, services);
+  return app;
+}

@@ -1,0 +1,179 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Row types of every table, as Kysely sees them. Times are unix milliseconds, amounts integer
+ * cents, flags 0/1 integers: the same on SQLite and PostgreSQL.
+ */
+export interface MerchantTable {
+  id: Generated<number>;
+  name: string;
+  appkey: string;
+  appsecret: string;
+  notify_url: string;
+  return_url: string;
+  timeout_url: string | null;
+  order_ttl: Generated<number>;
+  offset_direction: Generated<string>;
+  max_offset_cents: Generated<number>;
+  rotation: Generated<string>;
+  notify_method: Generated<string>;
+  enabled: Generated<number>;
+  api_enabled: Generated<number>;
+  alipay_enabled: Generated<number>;
+  wechat_enabled: Generated<number>;
+  daily_quota: number | null;
+  allow_offline: Generated<number>;
+  pay_token: string;
+  created_at: number;
+}
+
+export interface AccountTable {
+  id: Generated<number>;
+  merchant_id: number;
+  type: string;
+  name: string;
+  qr_content: string;
+  monitor_key: string;
+  enabled: Generated<number>;
+  window_start: number | null;
+  window_end: number | null;
+  min_cents: number | null;
+  max_cents: number | null;
+  daily_cap_cents: number | null;
+  last_heartbeat_at: number | null;
+  vmq_enabled: Generated<number>;
+  created_at: number;
+}
+
+export interface AccountCodeTable {
+  account_id: number;
+  amount_cents: number;
+  content: string;
+}
+
+export interface CategoryTable {
+  id: Generated<number>;
+  merchant_id: number;
+  name: string;
+  sort: number;
+}
+
+export interface ProductTable {
+  id: Generated<number>;
+  merchant_id: number;
+  category_id: number | null;
+  name: string;
+  description: Generated<string>;
+  image: Generated<string>;
+  price_cents: number;
+  stock: number | null;
+  enabled: Generated<number>;
+  created_at: number;
+}
+
+export interface OrderTable {
+  id: Generated<number>;
+  merchant_id: number;
+  account_id: number;
+  token: string;
+  out_order_id: string;
+  kind: string;
+  type: string;
+  price_cents: number;
+  realprice_cents: number;
+  product_id: string;
+  title: string;
+  custom: string;
+  fingerprint: string;
+  status: string;
+  late: Generated<number>;
+  created_at: number;
+  expires_at: number;
+  paid_at: number | null;
+  payment_id: number | null;
+}
+
+export interface OrderItemTable {
+  order_id: number;
+  product_id: number;
+  quantity: number;
+  price_cents: number;
+}
+
+export interface SlotTable {
+  account_id: number;
+  type: string;
+  amount_cents: number;
+  order_token: string;
+  hold_until: number;
+}
+
+export interface PaymentTable {
+  id: Generated<number>;
+  account_id: number;
+  type: string;
+  amount_cents: number;
+  paid_at: number;
+  reporter_id: string;
+  source: string;
+  payer: Generated<string>;
+  memo: Generated<string>;
+  order_id: number | null;
+  late: Generated<number>;
+  created_at: number;
+}
+
+export interface NotificationTable {
+  id: Generated<number>;
+  order_id: number;
+  merchant_id: number;
+  protocol: string;
+  method: string;
+  url: string;
+  body: string;
+  content_type: string;
+  success_rule: string;
+  webhook_id: string;
+  state: string;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  lease_until: Generated<number>;
+  last_error: Generated<string>;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+export interface NotifyAttemptTable {
+  id: Generated<number>;
+  notification_id: number;
+  started_at: number;
+  duration_ms: number;
+  status_code: number | null;
+  response_snippet: string;
+  error: string;
+  trigger: string;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: number;
+  actor: string;
+  action: string;
+  subject: string;
+  detail: string;
+}
+
+export interface Database {
+  merchants: MerchantTable;
+  accounts: AccountTable;
+  account_codes: AccountCodeTable;
+  categories: CategoryTable;
+  products: ProductTable;
+  orders: OrderTable;
+  order_items: OrderItemTable;
+  slots: SlotTable;
+  payments: PaymentTable;
+  notifications: NotificationTable;
+  notify_attempts: NotifyAttemptTable;
+  audit_log: AuditTable;
+}

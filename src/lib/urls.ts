@@ -1,0 +1,21 @@
+/** True for an absolute http(s) URL a merchant can be sent to (the SSRF check happens at send time). */
+export function isHttpUrl(text: string): boolean {
+  if (text.length > 2048) return false;
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Appends query parameters with `?` or `&` as the URL already needs (spec §3). */
+export function appendQuery(url: string, params: Record<string, string>): string {
+  const qs = new URLSearchParams(params).toString();
+  if (qs === '') return url;
+  const hashAt = url.indexOf('#');
+  const base = hashAt >= 0 ? url.slice(0, hashAt) : url;
+  const hash = hashAt >= 0 ? url.slice(hashAt) : '';
+  const sep = base.includes('?') ? (base.endsWith('?') || base.endsWith('&') ? '' : '&') : '?';
+  return `${base}${sep}${qs}${hash}`;
+}

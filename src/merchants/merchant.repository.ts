@@ -1,0 +1,35 @@
+import type { Insertable, Kysely, Updateable } from 'kysely';
+import type { Database, MerchantTable } from '../db/schema.js';
+import { type Merchant, merchantFromRow } from './merchant.model.js';
+
+export async function findMerchantByAppkey(db: Kysely<Database>, appkey: string): Promise<Merchant | null> {
+  const row = await db.selectFrom('merchants').selectAll().where('appkey', '=', appkey).executeTakeFirst();
+  return row ? merchantFromRow(row) : null;
+}
+
+export async function findMerchantById(db: Kysely<Database>, id: number): Promise<Merchant | null> {
+  const row = await db.selectFrom('merchants').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? merchantFromRow(row) : null;
+}
+
+export async function insertMerchant(
+  db: Kysely<Database>,
+  values: Insertable<MerchantTable>,
+): Promise<number> {
+  const row = await db.insertInto('merchants').values(values).returning('id').executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+export async function updateMerchant(
+  db: Kysely<Database>,
+  id: number,
+  values: Updateable<MerchantTable>,
+): Promise<boolean> {
+  const res = await db.updateTable('merchants').set(values).where('id', '=', id).executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
+export async function listMerchants(db: Kysely<Database>): Promise<Merchant[]> {
+  const rows = await db.selectFrom('merchants').selectAll().orderBy('id').execute();
+  return rows.map(merchantFromRow);
+}

@@ -1,0 +1,52 @@
+import type { Selectable } from 'kysely';
+import type { OrderTable } from '../db/schema.js';
+import type { OrderStatus, PaymentType } from '../domain/order-state.js';
+
+/** How an order was created: the GatePay endpoint (or, later, a compatibility protocol). */
+export type OrderKind = 'anypay' | 'cloudpay' | 'stablepay' | 'grouppay';
+
+export interface Order {
+  id: number;
+  merchantId: number;
+  accountId: number;
+  token: string;
+  outOrderId: string;
+  kind: OrderKind;
+  type: PaymentType;
+  priceCents: number;
+  realpriceCents: number;
+  productId: string;
+  title: string;
+  custom: string;
+  fingerprint: string;
+  status: OrderStatus;
+  late: boolean;
+  createdAt: number;
+  expiresAt: number;
+  paidAt: number | null;
+  paymentId: number | null;
+}
+
+export function orderFromRow(r: Selectable<OrderTable>): Order {
+  return {
+    id: Number(r.id),
+    merchantId: Number(r.merchant_id),
+    accountId: Number(r.account_id),
+    token: r.token,
+    outOrderId: r.out_order_id,
+    kind: r.kind as OrderKind,
+    type: r.type as PaymentType,
+    priceCents: Number(r.price_cents),
+    realpriceCents: Number(r.realprice_cents),
+    productId: r.product_id,
+    title: r.title,
+    custom: r.custom,
+    fingerprint: r.fingerprint,
+    status: r.status as OrderStatus,
+    late: r.late === 1,
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+    paidAt: r.paid_at === null ? null : Number(r.paid_at),
+    paymentId: r.payment_id === null ? null : Number(r.payment_id),
+  };
+}

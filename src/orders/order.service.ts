@@ -1,0 +1,256 @@
+import type { Account } from '../accounts/account.model.js';
+import { isOnline } from '../accounts/account.model.js';
+import {
+  findAccountById,
+  lastPaidAccountId,
+  listEnabledAccountsWithReceived,
+} from '../accounts/account.repository.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/connect.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { GatewayError } from '../domain/errors.js';
+import { effectiveStatus, type PaymentType } from '../domain/order-state.js';
+import type { Random } from '../domain/random.js';
+import { rotate } from '../domain/rotation.js';
+import { checkRules, minuteOfLocalDay, startOfLocalDay } from '../domain/rules.js';
+import { candidateAmounts, firstFreeAmount } from '../domain/slots.js';
+import type { EventBus } from '../events/bus.js';
+import type { Clock } from '../lib/clock.js';
+import { randomToken } from '../lib/tokens.js';
+import type { Merchant } from '../merchants/merchant.model.js';
+import { findProducts, returnStock, takeStock } from '../products/product.repository.js';
+import type { Order, OrderKind } from './order.model.js';
+import {
+  claimSlot,
+  countOrdersSince,
+  expireDueOrders,
+  findOrderById,
+  findOrderByMerchantOut,
+  findOrderByToken,
+  findOrderItems,
+  heldAmounts,
+  insertOrder,
+  insertOrderItems,
+} from './order.repository.js';
+
+/** China Standard Time: business days and account time windows are counted in it. */
+export const BUSINESS_UTC_OFFSET_MINUTES = 480;
+
+export type OrderPricing =
+  | { by: 'amount'; priceCents: number }
+  | { by: 'products'; items: Array<{ productId: number; quantity: number }> };
+
+export interface CreateOrderRequest {
+  merchant: Merchant;
+  kind: OrderKind;
+  type: PaymentType;
+  pricing: OrderPricing;
+  outOrderId: string;
+  custom: string;
+  /** The request's identity for idempotency: same fingerprint → the same order comes back. */
+  fingerprint: string;
+}
+
+export interface CreatedOrder {
+  order: Order;
+  /** True when an identical earlier request created it. */
+  existing: boolean;
+}
+
+interface ResolvedPrice {
+  priceCents: number;
+  productId: string;
+  title: string;
+  items: Array<{ productId: number; quantity: number; priceCents: number }>;
+}
+
+/**
+ * Orders: creation with realprice slots, expiry, lookup. Knows nothing of HTTP or of any one
+ * merchant protocol; those translate their requests into `CreateOrderRequest`.
+ */
+export class OrderService {
+  constructor(
+    private readonly db: Db,
+    private readonly config: Config,
+    private readonly clock: Clock,
+    private readonly random: Random,
+    private readonly events: EventBus,
+  ) {}
+
+  async create(req: CreateOrderRequest): Promise<CreatedOrder> {
+    const { merchant } = req;
+    const prior = await findOrderByMerchantOut(this.db.kysely, merchant.id, req.outOrderId);
+    if (prior) return this.sameOrConflict(prior, req.fingerprint);
+
+    const now = this.clock();
+    if (merchant.dailyQuota !== null) {
+      const today = await countOrdersSince(
+        this.db.kysely,
+        merchant.id,
+        startOfLocalDay(now, BUSINESS_UTC_OFFSET_MINUTES),
+      );
+      if (today >= merchant.dailyQuota) throw new GatewayError(110);
+    }
+    const price = await this.resolvePrice(merchant, req.pricing);
+    const accounts = await this.eligibleAccounts(merchant, req.type, price.priceCents, now);
+    if (accounts.length === 0) throw new GatewayError(204);
+
+    const token = randomToken();
+    const expiresAt = now + merchant.orderTtl * 1000;
+    const holdUntil = expiresAt + this.config.graceSeconds * 1000;
+    const amounts = candidateAmounts(price.priceCents, merchant.offsetDirection, merchant.maxOffsetCents);
+    if (amounts.length === 0) throw new GatewayError(204);
+    const lo = Math.min(...amounts);
+    const hi = Math.max(...amounts);
+
+    try {
+      const orderId = await this.db.kysely.transaction().execute(async (trx) => {
+        let claimed: { account: Account; amount: number } | null = null;
+        for (const account of accounts) {
+          // A lost race (PostgreSQL) re-reads the held set and tries the next free amount.
+          for (let tries = 0; tries < 5 && !claimed; tries++) {
+            const held = await heldAmounts(trx, account.id, req.type, lo, hi, now);
+            const amount = firstFreeAmount(amounts, held);
+            if (amount === null) break;
+            const slot = {
+              accountId: account.id,
+              type: req.type,
+              amountCents: amount,
+              orderToken: token,
+              holdUntil,
+            };
+            if (await claimSlot(trx, slot, now)) claimed = { account, amount };
+          }
+          if (claimed) break;
+        }
+        if (!claimed) throw new GatewayError(204);
+        for (const item of price.items) {
+          if (!(await takeStock(trx, item.productId, item.quantity))) throw new GatewayError(206);
+        }
+        const id = await insertOrder(trx, {
+          merchant_id: merchant.id,
+          account_id: claimed.account.id,
+          token,
+          out_order_id: req.outOrderId,
+          kind: req.kind,
+          type: req.type,
+          price_cents: price.priceCents,
+          realprice_cents: claimed.amount,
+          product_id: price.productId,
+          title: price.title,
+          custom: req.custom,
+          fingerprint: req.fingerprint,
+          status: 'unpaid',
+          created_at: now,
+          expires_at: expiresAt,
+        });
+        await insertOrderItems(trx, id, price.items);
+        return id;
+      });
+      const order = await findOrderById(this.db.kysely, orderId);
+      if (!order) throw new Error(`order ${orderId} vanished after insert`);
+      return { order, existing: false };
+    } catch (err) {
+      // A concurrent request with the same out_order_id won; its transaction rolled ours back whole.
+      if (isUniqueViolation(err)) {
+        const winner = await findOrderByMerchantOut(this.db.kysely, merchant.id, req.outOrderId);
+        if (winner) return this.sameOrConflict(winner, req.fingerprint);
+      }
+      throw err;
+    }
+  }
+
+  private sameOrConflict(prior: Order, fingerprint: string): CreatedOrder {
+    if (prior.fingerprint !== fingerprint) throw new GatewayError(207);
+    return { order: this.withEffectiveStatus(prior), existing: true };
+  }
+
+  private async resolvePrice(merchant: Merchant, pricing: OrderPricing): Promise<ResolvedPrice> {
+    if (pricing.by === 'amount') {
+      return { priceCents: pricing.priceCents, productId: '0', title: merchant.name, items: [] };
+    }
+    const ids = pricing.items.map((i) => i.productId);
+    const products = await findProducts(this.db.kysely, merchant.id, ids);
+    const byId = new Map(products.map((p) => [Number(p.id), p]));
+    let total = 0;
+    const items: ResolvedPrice['items'] = [];
+    const names: string[] = [];
+    for (const { productId, quantity } of pricing.items) {
+      const p = byId.get(productId);
+      if (!p || p.enabled !== 1) throw new GatewayError(205, `product ${productId}`);
+      if (p.stock !== null && p.stock < quantity) throw new GatewayError(206, `product ${productId}`);
+      total += Number(p.price_cents) * quantity;
+      items.push({ productId, quantity, priceCents: Number(p.price_cents) });
+      names.push(quantity > 1 ? `${p.name} ×${quantity}` : p.name);
+    }
+    if (total <= 0 || !Number.isSafeInteger(total)) throw new GatewayError(201);
+    return { priceCents: total, productId: ids.join(','), title: names.join(', ').slice(0, 200), items };
+  }
+
+  /** Enabled, online (or allowed offline) and rule-passing accounts, in rotation order. */
+  private async eligibleAccounts(merchant: Merchant, type: PaymentType, priceCents: number, now: number) {
+    const dayStart = startOfLocalDay(now, BUSINESS_UTC_OFFSET_MINUTES);
+    const minute = minuteOfLocalDay(now, BUSINESS_UTC_OFFSET_MINUTES);
+    const all = await listEnabledAccountsWithReceived(this.db.kysely, merchant.id, type, dayStart);
+    const eligible = all.filter(
+      (a) =>
+        (merchant.allowOffline || isOnline(a, now, this.config.monitorOfflineAfter)) &&
+        checkRules(a.rules, priceCents, minute, a.receivedTodayCents) === 'ok',
+    );
+    const last =
+      merchant.rotation === 'smart' && eligible.length > 1
+        ? await lastPaidAccountId(this.db.kysely, merchant.id)
+        : null;
+    return rotate(merchant.rotation, eligible, this.random, last);
+  }
+
+  /** Expires every unpaid order past its deadline (or just `orderId`); publishes each. */
+  async expireDue(orderId?: number): Promise<Order[]> {
+    const now = this.clock();
+    const expired = await this.db.kysely.transaction().execute(async (trx) => {
+      const rows = await expireDueOrders(trx, now, 500, orderId);
+      for (const o of rows) {
+        if (o.productId === '0') continue;
+        for (const item of await findOrderItems(trx, o.id)) {
+          await returnStock(trx, Number(item.product_id), item.quantity);
+        }
+      }
+      return rows;
+    });
+    for (const o of expired) this.events.publish({ kind: 'expired', orderId: o.id, token: o.token });
+    return expired;
+  }
+
+  /** An order as a reader should see it: expired when past its deadline, even before the sweep. */
+  private withEffectiveStatus(o: Order): Order {
+    return { ...o, status: effectiveStatus(o.status, o.expiresAt, this.clock()) };
+  }
+
+  /** Looks up an order; expires it first when it is past its deadline (expiry on read). */
+  async findByMerchantOut(merchantId: number, outOrderId: string): Promise<Order | null> {
+    const o = await findOrderByMerchantOut(this.db.kysely, merchantId, outOrderId);
+    return o ? this.fresh(o) : null;
+  }
+
+  async findByToken(token: string): Promise<Order | null> {
+    const o = await findOrderByToken(this.db.kysely, token);
+    return o ? this.fresh(o) : null;
+  }
+
+  async findById(id: number): Promise<Order | null> {
+    const o = await findOrderById(this.db.kysely, id);
+    return o ? this.fresh(o) : null;
+  }
+
+  private async fresh(o: Order): Promise<Order> {
+    if (o.status === 'unpaid' && o.expiresAt <= this.clock()) {
+      await this.expireDue(o.id);
+      return (await findOrderById(this.db.kysely, o.id)) ?? o;
+    }
+    return o;
+  }
+
+  account(id: number): Promise<Account | null> {
+    return findAccountById(this.db.kysely, id);
+  }
+}

@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { connectDatabase, type Db } from './db/connect.js';
+import { migrateToLatest } from './db/migrate.js';
+import { startExpirer } from './jobs/expirer.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { createServices, type Services } from './services.js';
+
+/** Opens the database, applies migrations and builds the services: what every entry point needs. */
+export async function openServices(
+  config: Config,
+  clock: Clock = systemClock,
+): Promise<{ db: Db; services: Services }> {
+  const db = await connectDatabase(config.databaseUrl);
+  await migrateToLatest(db);
+  const services = createServices({ config, db, clock, random: Math.random });
+  return { db, services };
+}
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  services: Services;
+  /** The address it listens on, e.g. http://127.0.0.1:8080. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the whole gateway in this process: HTTP server and background jobs. */
+export async function startGateway(config: Config, opts: { clock?: Clock } = {}): Promise<RunningGateway> {
+  const { db, services } = await openServices(config, opts.clock);
+  const app = await buildApp({
+    services,
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+  });
+  const address = await app.listen({ port: config.port, host: config.host });
+  const stopExpirer = startExpirer(services.orders, config.expireIntervalMs, app.log);
+  const port = (app.server.address() as { port: number }).port;
+  return {
+    app,
+    services,
+    url: config.host === '0.0.0.0' || config.host === '::' ? `http://127.0.0.1:${port}` : address,
+    close: async () => {
+      await stopExpirer();
+      await app.close();
+      await db.close();
+    },
+  };
+}
