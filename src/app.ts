@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { cashierRoutes } from './cashier/cashier.routes.js';
 import { GatewayError } from './domain/errors.js';
 import { errorEnvelope } from './http/envelope.js';
+import { monitorRoutes } from './monitor/monitor.routes.js';
 import { gatepayRoutes } from './orders/gatepay.routes.js';
 import { qrcodeRoutes } from './qrcode/qrcode.routes.js';
 import type { Services } from './services.js';
@@ -25,8 +26,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger ?? false,
     bodyLimit: BODY_LIMIT,
     trustProxy: true,
-    // Secrets travel in query strings of some protocols; never log full URLs with them.
-    disableRequestLogging: true,
   });
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
 
@@ -48,8 +47,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   app.get('/healthz', async () => ({ ok: true }));
-  gatepayRoutes(app, services, services.config.publicUrl);
+  gatepayRoutes(app, services);
   qrcodeRoutes(app, services.clock);
   cashierRoutes(app, services);
+  monitorRoutes(app, services);
   return app;
 }

@@ -8,6 +8,8 @@ export interface Config {
   host: string;
   /** Base of every URL the gateway hands out, without a trailing slash. */
   publicUrl: string;
+  /** False when PUBLIC_URL was not set: the server then uses the address it actually listens on. */
+  publicUrlExplicit: boolean;
   databaseUrl: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Allow notifications to loopback / private / link-local targets (tests, LAN installs). */
@@ -80,6 +82,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port,
     host,
     publicUrl,
+    publicUrlExplicit: Boolean(env.PUBLIC_URL),
     databaseUrl,
     logLevel,
     allowPrivateCallbacks: bool(env, 'ALLOW_PRIVATE_CALLBACKS'),

@@ -36,6 +36,8 @@ export async function startGateway(config: Config, opts: { clock?: Clock } = {})
   const address = await app.listen({ port: config.port, host: config.host });
   const stopExpirer = startExpirer(services.orders, config.expireIntervalMs, app.log);
   const port = (app.server.address() as { port: number }).port;
+  // Without PUBLIC_URL, hand out the address we really listen on (port 0 picks a free one).
+  if (!config.publicUrlExplicit) config.publicUrl = `http://127.0.0.1:${port}`;
   return {
     app,
     services,

@@ -65,7 +65,7 @@ async function orderView(services: Services, orderId: number) {
   };
 }
 
-export const COMMANDS: Command[] = [
+export const CORE_COMMANDS: Command[] = [
   {
     path: ['serve'],
     usage: 'serve                                   start the gateway (HTTP server, expirer, dispatcher)',

@@ -3,7 +3,8 @@ import { type Config, ConfigError, loadConfig } from '../config.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { openServices, startGateway } from '../runtime.js';
 import type { Services } from '../services.js';
-import { COMMANDS, type Command } from './commands.js';
+import type { Command } from './commands.js';
+import { COMMANDS } from './registry.js';
 
 const USAGE = `shouyin — self-hosted payment gateway
 

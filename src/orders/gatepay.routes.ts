@@ -55,7 +55,7 @@ function pricingOf(kind: CreateKind, v: Record<string, string>): { pricing: Orde
 }
 
 /** The GatePay merchant API (spec/merchant-api.md): create, findOrder, product/show. */
-export function gatepayRoutes(app: FastifyInstance, services: Services, publicUrl: string) {
+export function gatepayRoutes(app: FastifyInstance, services: Services) {
   const findMerchant = (appkey: string) => services.merchants.findByAppkey(appkey);
 
   /** Runs a handler and wraps its result or refusal in the envelope (HTTP 200 either way). */
@@ -96,7 +96,7 @@ export function gatepayRoutes(app: FastifyInstance, services: Services, publicUr
         custom,
         fingerprint: JSON.stringify([kind, type, key, custom]),
       });
-      return createAnswer(publicUrl, order, values);
+      return createAnswer(services.config.publicUrl, order, values);
     });
     app.route({ method: ['GET', 'POST'], url: `/api/${kind}/create`, handler });
   }

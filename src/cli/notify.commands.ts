@@ -1,0 +1,4 @@
+import type { Command } from './commands.js';
+
+/** `shouyin notify …` (push-network issue). */
+export const NOTIFY_COMMANDS: Command[] = [];
