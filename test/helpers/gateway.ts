@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startGateway, type RunningGateway } from '../../src/runtime.js';
+import { createScratchPostgres, TEST_DIALECT } from './database.js';
 
 /** A clock the test moves by hand. */
 export class TestClock {
@@ -22,7 +23,8 @@ export interface TestGateway extends RunningGateway {
 }
 
 /**
- * Starts the real gateway on a free loopback port over a fresh SQLite file in a temp folder.
+ * Starts the real gateway on a free loopback port over a fresh SQLite file in a temp folder
+ * (or a fresh PostgreSQL database when SHOUYIN_TEST_DB=postgres).
  * `env` overrides configuration (e.g. NOTIFY_RETRY_SCHEDULE); `clock` replaces the system clock.
  */
 export async function startTestGateway(
@@ -30,10 +32,11 @@ export async function startTestGateway(
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'shouyin-test-'));
   const dbPath = join(dir, 'shouyin.db');
+  const scratch = TEST_DIALECT === 'postgres' ? await createScratchPostgres() : null;
   const env: Record<string, string> = {
     PORT: '0',
     HOST: '127.0.0.1',
-    DATABASE_URL: `sqlite:${dbPath}`,
+    DATABASE_URL: scratch ? scratch.url : `sqlite:${dbPath}`,
     LOG_LEVEL: 'silent',
     ALLOW_PRIVATE_CALLBACKS: '1',
     ...opts.env,
@@ -48,6 +51,7 @@ export async function startTestGateway(
     env: { ...env, PUBLIC_URL: gw.services.config.publicUrl },
     close: async () => {
       await gw.close();
+      await scratch?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
