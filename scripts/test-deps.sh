@@ -7,6 +7,8 @@ set -euo pipefail
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# A CJK font so the cashier screenshots (test-artifacts/) show Chinese text, not boxes.
+dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need_apt+=(fonts-wqy-microhei)
 if [ -z "${SHOUYIN_TEST_PG_URL:-}" ] && ! command -v pg_ctlcluster >/dev/null 2>&1; then
   need_apt+=(postgresql)
 fi

@@ -2,7 +2,7 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { cashierRoutes } from './cashier/cashier.routes.js';
 import { GatewayError } from './domain/errors.js';
-import { errorEnvelope } from './http/envelope.js';
+import { errorEnvelope, langOf } from './http/envelope.js';
 import { monitorRoutes } from './monitor/monitor.routes.js';
 import { gatepayRoutes } from './orders/gatepay.routes.js';
 import { qrcodeRoutes } from './qrcode/qrcode.routes.js';
@@ -33,14 +33,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const status = err.statusCode ?? 500;
     if (status >= 500) request.log.error({ err }, 'request failed');
     const now = services.clock();
-    if (err instanceof GatewayError) return reply.code(200).send(errorEnvelope(err, 'zh', now));
+    // The body may be what failed to parse: the language can only come from the query string.
+    const lang = langOf((request.query ?? {}) as Record<string, unknown>);
+    if (err instanceof GatewayError) return reply.code(200).send(errorEnvelope(err, lang, now));
     if (status < 500) {
       // Malformed requests (bad JSON, body too large, wrong media type) get the protocol's 105.
       return reply
         .code(status)
-        .send(errorEnvelope(new GatewayError(105, err.message.slice(0, 200)), 'zh', now));
+        .send(errorEnvelope(new GatewayError(105, err.message.slice(0, 200)), lang, now));
     }
-    return reply.code(500).send(errorEnvelope(new GatewayError(199), 'zh', now));
+    return reply.code(500).send(errorEnvelope(new GatewayError(199), lang, now));
   });
   app.setNotFoundHandler((_request, reply) =>
     reply.code(404).send({ code: 404, msg: 'not found', data: null }),

@@ -58,7 +58,7 @@ function schedule(raw: string | undefined): number[] {
   if (raw === undefined || raw === '') return DEFAULT_RETRY_SCHEDULE;
   const parts = raw.split(',').map((s) => s.trim());
   const out = parts.map(Number);
-  if (out.some((n) => !Number.isFinite(n) || n < 0)) {
+  if (parts.some((p) => !/^[0-9]+(\.[0-9]+)?$/.test(p)) || out.some((n) => !Number.isFinite(n))) {
     throw new ConfigError(`NOTIFY_RETRY_SCHEDULE must be comma-separated seconds, got "${raw}"`);
   }
   return out;

@@ -3,6 +3,7 @@ import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { connectDatabase, type Db } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
+import { startDispatcher } from './jobs/dispatcher.js';
 import { startExpirer } from './jobs/expirer.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createServices, type Services } from './services.js';
@@ -11,9 +12,10 @@ import { createServices, type Services } from './services.js';
 export async function openServices(
   config: Config,
   clock: Clock = systemClock,
+  opts: { migrate?: boolean } = {},
 ): Promise<{ db: Db; services: Services }> {
   const db = await connectDatabase(config.databaseUrl);
-  await migrateToLatest(db);
+  if (opts.migrate !== false) await migrateToLatest(db);
   const services = createServices({ config, db, clock, random: Math.random });
   return { db, services };
 }
@@ -35,6 +37,7 @@ export async function startGateway(config: Config, opts: { clock?: Clock } = {})
   });
   const address = await app.listen({ port: config.port, host: config.host });
   const stopExpirer = startExpirer(services.orders, config.expireIntervalMs, app.log);
+  const stopDispatcher = startDispatcher(services, app.log);
   const port = (app.server.address() as { port: number }).port;
   // Without PUBLIC_URL, hand out the address we really listen on (port 0 picks a free one).
   if (!config.publicUrlExplicit) config.publicUrl = `http://127.0.0.1:${port}`;
@@ -44,6 +47,8 @@ export async function startGateway(config: Config, opts: { clock?: Clock } = {})
     url: config.host === '0.0.0.0' || config.host === '::' ? `http://127.0.0.1:${port}` : address,
     close: async () => {
       await stopExpirer();
+      // Attempts in flight finish (bounded by their total timeout) before the database closes.
+      await stopDispatcher();
       await app.close();
       await db.close();
     },

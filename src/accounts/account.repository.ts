@@ -32,6 +32,46 @@ export async function updateAccount(
   return Number(res.numUpdatedRows) > 0;
 }
 
+/**
+ * Enabled accounts of one merchant and type, with what each received since `dayStart` and what
+ * its open orders (unpaid, not yet past their deadline) may still bring in at `now`.
+ */
+export async function listEnabledAccountsWithLoad(
+  db: Kysely<Database>,
+  merchantId: number,
+  type: string,
+  dayStart: number,
+  now: number,
+): Promise<Array<Account & { receivedTodayCents: number; pendingCents: number }>> {
+  const rows = await db
+    .selectFrom('accounts as a')
+    .selectAll('a')
+    .select((eb) => [
+      eb
+        .selectFrom('payments as p')
+        .select(sql<number>`coalesce(sum(p.amount_cents), 0)`.as('s'))
+        .whereRef('p.account_id', '=', 'a.id')
+        .where('p.paid_at', '>=', dayStart)
+        .as('received_today'),
+      eb
+        .selectFrom('orders as o')
+        .select(sql<number>`coalesce(sum(o.realprice_cents), 0)`.as('s'))
+        .whereRef('o.account_id', '=', 'a.id')
+        .where('o.status', '=', 'unpaid')
+        .where('o.expires_at', '>', now)
+        .as('pending'),
+    ])
+    .where('a.merchant_id', '=', merchantId)
+    .where('a.type', '=', type)
+    .where('a.enabled', '=', 1)
+    .execute();
+  return rows.map((r) => ({
+    ...accountFromRow(r),
+    receivedTodayCents: Number(r.received_today ?? 0),
+    pendingCents: Number(r.pending ?? 0),
+  }));
+}
+
 /** Enabled accounts of one merchant and type, with what each received since `dayStart`. */
 export async function listEnabledAccountsWithReceived(
   db: Kysely<Database>,
@@ -39,22 +79,59 @@ export async function listEnabledAccountsWithReceived(
   type: string,
   dayStart: number,
 ): Promise<Array<Account & { receivedTodayCents: number }>> {
+  return listEnabledAccountsWithLoad(db, merchantId, type, dayStart, Number.MAX_SAFE_INTEGER);
+}
+
+/** Every account that takes part in the V免签 app protocol, with its key. */
+export async function listVmqKeys(db: Kysely<Database>): Promise<Array<{ id: number; key: string }>> {
   const rows = await db
-    .selectFrom('accounts as a')
-    .selectAll('a')
-    .select((eb) =>
-      eb
-        .selectFrom('payments as p')
-        .select(sql<number>`coalesce(sum(p.amount_cents), 0)`.as('s'))
-        .whereRef('p.account_id', '=', 'a.id')
-        .where('p.paid_at', '>=', dayStart)
-        .as('received_today'),
-    )
-    .where('a.merchant_id', '=', merchantId)
-    .where('a.type', '=', type)
-    .where('a.enabled', '=', 1)
+    .selectFrom('accounts')
+    .select(['id', 'monitor_key'])
+    .where('vmq_enabled', '=', 1)
+    .orderBy('id')
     .execute();
-  return rows.map((r) => ({ ...accountFromRow(r), receivedTodayCents: Number(r.received_today ?? 0) }));
+  return rows.map((r) => ({ id: Number(r.id), key: r.monitor_key }));
+}
+
+/** Links `a` and `b` as V免签 peers, unlinking whatever either was linked with. */
+export async function linkVmqPeers(trx: Kysely<Database>, a: number, b: number | null): Promise<void> {
+  const ids = b === null ? [a] : [a, b];
+  await trx.updateTable('accounts').set({ vmq_peer_id: null }).where('vmq_peer_id', 'in', ids).execute();
+  await trx.updateTable('accounts').set({ vmq_peer_id: null }).where('id', 'in', ids).execute();
+  if (b === null) return;
+  await trx.updateTable('accounts').set({ vmq_peer_id: b }).where('id', '=', a).execute();
+  await trx.updateTable('accounts').set({ vmq_peer_id: a }).where('id', '=', b).execute();
+}
+
+/** A monitor proved it is alive at `at` for these accounts. */
+export async function recordHeartbeat(db: Kysely<Database>, accountIds: readonly number[], at: number) {
+  if (accountIds.length === 0) return;
+  await db
+    .updateTable('accounts')
+    .set({ last_heartbeat_at: at })
+    .where('id', 'in', accountIds)
+    .where((eb) => eb.or([eb('last_heartbeat_at', 'is', null), eb('last_heartbeat_at', '<', at)]))
+    .execute();
+}
+
+export async function listFixedCodes(db: Kysely<Database>, accountId: number) {
+  const rows = await db
+    .selectFrom('account_codes')
+    .select(['amount_cents', 'content'])
+    .where('account_id', '=', accountId)
+    .orderBy('amount_cents')
+    .execute();
+  return rows.map((r) => ({ amountCents: Number(r.amount_cents), content: r.content }));
+}
+
+/** How many fixed-amount codes each account has. */
+export async function countFixedCodes(db: Kysely<Database>): Promise<Map<number, number>> {
+  const rows = await db
+    .selectFrom('account_codes')
+    .select(['account_id', sql<number>`count(*)`.as('n')])
+    .groupBy('account_id')
+    .execute();
+  return new Map(rows.map((r) => [Number(r.account_id), Number(r.n)]));
 }
 
 /** The fixed-amount QR code of an account for exactly `amountCents`, if it has one. */

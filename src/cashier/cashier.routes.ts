@@ -1,33 +1,64 @@
 import type { FastifyInstance } from 'fastify';
-import { formatCents } from '../domain/money.js';
 import { readParams, stringParam } from '../http/params.js';
+import { randomToken } from '../lib/tokens.js';
 import type { Services } from '../services.js';
+import { anypayRoutes } from './anypay.routes.js';
+import { payEventsRoute } from './cashier.events.js';
+import { renderMessagePage, renderPayPage } from './cashier.page.js';
+import { CashierService, stateJson } from './cashier.service.js';
+import { isMobileUserAgent, isWechatBrowser, MESSAGES, pickLang } from './i18n.js';
+import { htmlHeaders } from './layout.js';
+import { qrImage } from './qr-image.js';
+import { locationHeader } from './redirects.js';
 
-const TOKEN = /^[A-Za-z0-9_-]{10,64}$/;
-
-/** The cashier behind `pay_url`. */
+/**
+ * The cashier behind `pay_url`: `GET /pay/api?id=<token>` (HTML, or JSON with `format=json`),
+ * its live status stream `GET /pay/events?id=<token>`, and the quick collection page `/pay/any`.
+ */
 export function cashierRoutes(app: FastifyInstance, services: Services) {
+  const cashier = new CashierService(services);
+
   app.get('/pay/api', async (request, reply) => {
     const params = readParams(request);
     const id = stringParam(params, 'id') ?? '';
-    const order = TOKEN.test(id) ? await services.orders.findByToken(id) : null;
-    if (!order) {
+    const json = stringParam(params, 'format') === 'json';
+    const state = await cashier.stateByToken(id);
+
+    if (json) {
+      reply.header('cache-control', 'no-store');
+      if (!state) return reply.code(404).send({ code: 404, msg: 'order not found', data: null });
+      return reply.send(stateJson(state));
+    }
+
+    const lang = pickLang(stringParam(params, 'lang'), request.headers['accept-language']);
+    const nonce = randomToken(12);
+    if (!state) {
+      const t = MESSAGES[lang];
       return reply
         .code(404)
-        .type('text/html; charset=utf-8')
-        .send('<!doctype html><title>订单不存在</title><p>订单不存在 / Order not found</p>');
+        .headers(htmlHeaders(nonce))
+        .send(renderMessagePage({ lang, nonce, title: t.notFound, text: t.notFoundText }));
     }
-    const state = {
-      order_id: order.id,
-      status: order.status,
-      realprice: formatCents(order.realpriceCents),
-      expire_time: Math.floor(order.expiresAt / 1000),
-    };
-    if (stringParam(params, 'format') === 'json') return reply.send(state);
-    return reply
-      .type('text/html; charset=utf-8')
-      .send(
-        `<!doctype html><meta charset="utf-8"><title>收银台</title><p>请支付 ¥${state.realprice}</p><p>${state.status}</p>`,
-      );
+    // Nothing left to show: delivered → the signed return URL; closed → the timeout URL if set.
+    if ((state.phase === 'done' || state.phase === 'closed') && state.redirectUrl) {
+      return reply.header('cache-control', 'no-store').redirect(locationHeader(state.redirectUrl), 302);
+    }
+    const qr = state.phase === 'waiting' ? await cashier.qrFor(state.order) : null;
+    const ua = request.headers['user-agent'];
+    const mobile = isMobileUserAgent(ua);
+    const page = renderPayPage({
+      lang,
+      state,
+      qr,
+      // On a phone the app button comes first; the code is for a screenshot, so a little smaller.
+      qrImage: qr ? qrImage(qr.content, mobile ? 200 : 240) : null,
+      mobile,
+      wechatBrowser: isWechatBrowser(ua),
+      nonce,
+    });
+    return reply.headers(htmlHeaders(nonce)).send(page);
   });
+
+  payEventsRoute(app, services, cashier);
+  anypayRoutes(app, services);
 }

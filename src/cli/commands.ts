@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
+import { cliActor } from '../audit/actor.js';
 import type { Config } from '../config.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors.js';
@@ -7,6 +8,7 @@ import { randomToken } from '../lib/tokens.js';
 import { publicMerchant } from '../merchants/merchant.model.js';
 import type { MerchantSettings } from '../merchants/merchant.service.js';
 import type { Services } from '../services.js';
+import { readQrImageFile } from './detection.commands.js';
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -153,15 +155,21 @@ export const CORE_COMMANDS: Command[] = [
   },
   {
     path: ['account', 'add'],
-    usage: 'account add --merchant ID --type alipay|wechat --name N --qr CONTENT',
-    options: { merchant: s, type: s, name: s, qr: s },
+    usage: 'account add --merchant ID --type alipay|wechat --name N --qr CONTENT | --qr-image FILE.png|.jpg',
+    options: { merchant: s, type: s, name: s, qr: s, 'qr-image': s },
     run: async ({ services, values }) => {
-      const a = await services.accounts.add({
-        merchantId: id(str(values, 'merchant'), '--merchant'),
-        type: str(values, 'type') as string,
-        name: str(values, 'name') as string,
-        qrContent: str(values, 'qr') as string,
-      });
+      const image = str(values, 'qr-image', false);
+      const a = await services.accounts.add(
+        {
+          merchantId: id(str(values, 'merchant'), '--merchant'),
+          type: str(values, 'type') as string,
+          name: str(values, 'name') as string,
+          ...(image === undefined
+            ? { qrContent: str(values, 'qr') as string }
+            : { qrImage: readQrImageFile(image), qrContent: str(values, 'qr', false) }),
+        },
+        { actor: cliActor() },
+      );
       return { id: a.id, merchant_id: a.merchantId, type: a.type, name: a.name, monitor_key: a.monitorKey };
     },
   },

@@ -62,7 +62,8 @@ export async function runCli(
   }
   let services: Services | undefined;
   try {
-    const opened = await openServices(config);
+    // `migrate` applies (and reports) the migrations itself; every other command migrates first.
+    const opened = await openServices(config, undefined, { migrate: cmd.path[0] !== 'migrate' });
     services = opened.services;
     const result = await cmd.run({ services, values: parsed.values, positionals, config });
     const { print } = await import('./output.js');

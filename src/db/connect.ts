@@ -13,6 +13,30 @@ export interface Db {
 }
 
 /**
+ * Kysely prepares every query afresh; preparing costs more than running most of ours. Reuse
+ * prepared statements by SQL text (the set of distinct statements is small and fixed).
+ */
+function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  const prepare = (source: string) => {
+    let stmt = cache.get(source);
+    if (!stmt) {
+      stmt = sqlite.prepare(source);
+      if (cache.size >= 500) cache.clear();
+      cache.set(source, stmt);
+    }
+    return stmt;
+  };
+  return new Proxy(sqlite, {
+    get(target, prop, receiver) {
+      if (prop === 'prepare') return prepare;
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
  * Opens the database named by `DATABASE_URL`. SQLite runs in WAL mode with a busy timeout so the
  * CLI and a running server can share the file.
  */
@@ -25,7 +49,9 @@ export async function connectDatabase(url: string): Promise<Db> {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const kysely = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    });
     return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {

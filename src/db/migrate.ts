@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Db, Dialect } from './connect.js';
 import * as m001 from './migrations/001_init.js';
+import * as m002 from './migrations/002_detection.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -8,6 +9,7 @@ interface DialectMigration {
 
 const MIGRATIONS: Record<string, DialectMigration> = {
   '001_init': m001,
+  '002_detection': m002,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -42,6 +42,8 @@ export interface AccountTable {
   daily_cap_cents: number | null;
   last_heartbeat_at: number | null;
   vmq_enabled: Generated<number>;
+  /** The account of the other type that takes this account's V免签 phone's other pushes. */
+  vmq_peer_id: number | null;
   created_at: number;
 }
 

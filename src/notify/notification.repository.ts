@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, type Transaction } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database, NotificationTable } from '../db/schema.js';
 import type { OutboundNotification } from './gatepay-notification.js';
 
@@ -46,4 +46,199 @@ export async function findLatestNotificationForOrder(db: Kysely<Database>, order
     .orderBy('id', 'desc')
     .limit(1)
     .executeTakeFirst();
+}
+
+/** A due row as the dispatcher's scan sees it: enough to pick a host slot before claiming. */
+export interface DueNotification {
+  id: number;
+  url: string;
+  nextAttemptAt: number;
+}
+
+/**
+ * Pending rows due at `now` and not leased, oldest due first, one page after `after` (keyset).
+ * Called by every dispatcher tick; the `notifications_due` index serves it.
+ */
+export async function findDueNotifications(
+  db: Kysely<Database>,
+  now: number,
+  after: { nextAttemptAt: number; id: number } | null,
+  limit: number,
+): Promise<DueNotification[]> {
+  let q = db
+    .selectFrom('notifications')
+    .select(['id', 'url', 'next_attempt_at'])
+    .where('state', '=', 'pending')
+    .where('next_attempt_at', '<=', now)
+    .where('lease_until', '<=', now);
+  if (after) {
+    q = q.where((eb) =>
+      eb.or([
+        eb('next_attempt_at', '>', after.nextAttemptAt),
+        eb.and([eb('next_attempt_at', '=', after.nextAttemptAt), eb('id', '>', after.id)]),
+      ]),
+    );
+  }
+  const rows = await q.orderBy('next_attempt_at').orderBy('id').limit(limit).execute();
+  return rows.map((r) => ({ id: Number(r.id), url: r.url, nextAttemptAt: Number(r.next_attempt_at) }));
+}
+
+/**
+ * Claims one due row for an attempt by setting its lease; true when this caller won it. A single
+ * guarded UPDATE, so two dispatchers (threads, processes or PostgreSQL instances) can never both
+ * win the same lease. `leaseUntil` doubles as the claim's fencing token.
+ */
+export async function claimNotification(
+  db: Kysely<Database>,
+  id: number,
+  now: number,
+  leaseUntil: number,
+): Promise<boolean> {
+  const res = await db
+    .updateTable('notifications')
+    .set({ lease_until: leaseUntil })
+    .where('id', '=', id)
+    .where('state', '=', 'pending')
+    .where('next_attempt_at', '<=', now)
+    .where('lease_until', '<=', now)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+/** A row with what sending it needs: the order's pay token (for events) and the signing key. */
+export async function findNotificationForSend(db: Kysely<Database>, id: number) {
+  return db
+    .selectFrom('notifications as n')
+    .innerJoin('orders as o', 'o.id', 'n.order_id')
+    .innerJoin('merchants as m', 'm.id', 'n.merchant_id')
+    .selectAll('n')
+    .select(['o.token as order_token', 'o.status as order_status', 'm.appsecret'])
+    .where('n.id', '=', id)
+    .executeTakeFirst();
+}
+
+export type NotificationForSend = NonNullable<Awaited<ReturnType<typeof findNotificationForSend>>>;
+
+export async function insertAttempt(
+  trx: Transaction<Database>,
+  v: {
+    notificationId: number;
+    startedAt: number;
+    durationMs: number;
+    statusCode: number | null;
+    snippet: string;
+    error: string;
+    trigger: 'scheduled' | 'manual';
+  },
+): Promise<void> {
+  await trx
+    .insertInto('notify_attempts')
+    .values({
+      notification_id: v.notificationId,
+      started_at: v.startedAt,
+      duration_ms: v.durationMs,
+      status_code: v.statusCode,
+      response_snippet: v.snippet,
+      error: v.error,
+      trigger: v.trigger,
+    })
+    .execute();
+}
+
+/** Scheduled attempts made so far: the position on the retry schedule (manual ones don't count). */
+export async function countScheduledAttempts(trx: Transaction<Database>, notificationId: number) {
+  const row = await trx
+    .selectFrom('notify_attempts')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('notification_id', '=', notificationId)
+    .where('trigger', '=', 'scheduled')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/**
+ * Applies an attempt's outcome to its row and counts the attempt. `guard` makes it conditional:
+ * a scheduled failure only moves a row still `pending` under the caller's own lease, so an
+ * attempt that outlived its lease cannot overwrite a newer attempt's result. Returns the row's
+ * state after the update, or null when the guard did not match.
+ */
+export async function updateAfterAttempt(
+  trx: Transaction<Database>,
+  id: number,
+  changes: {
+    state?: 'pending' | 'delivered' | 'failed';
+    nextAttemptAt?: number;
+    deliveredAt?: number;
+    releaseLease?: boolean;
+    lastError: string;
+  },
+  guard: { state?: string; leaseUntil?: number } = {},
+): Promise<string | null> {
+  let q = trx
+    .updateTable('notifications')
+    .set((eb) => ({
+      attempts: eb('attempts', '+', 1),
+      last_error: changes.lastError,
+      ...(changes.state === undefined ? {} : { state: changes.state }),
+      ...(changes.nextAttemptAt === undefined ? {} : { next_attempt_at: changes.nextAttemptAt }),
+      ...(changes.deliveredAt === undefined
+        ? {}
+        : { delivered_at: eb.fn.coalesce('delivered_at', eb.val(changes.deliveredAt)) }),
+      ...(changes.releaseLease ? { lease_until: 0 } : {}),
+    }))
+    .where('id', '=', id);
+  if (guard.state !== undefined) q = q.where('state', '=', guard.state);
+  if (guard.leaseUntil !== undefined) q = q.where('lease_until', '=', guard.leaseUntil);
+  const row = await q.returning('state').executeTakeFirst();
+  return row ? row.state : null;
+}
+
+/** Rows for `shouyin notify list`, newest first, with the order's merchant-side id. */
+export async function listNotifications(
+  db: Kysely<Database>,
+  filter: { orderId?: number; state?: string; limit: number },
+) {
+  let q = db
+    .selectFrom('notifications as n')
+    .innerJoin('orders as o', 'o.id', 'n.order_id')
+    .select([
+      'n.id',
+      'n.order_id',
+      'o.out_order_id',
+      'n.merchant_id',
+      'n.protocol',
+      'n.method',
+      'n.url',
+      'n.webhook_id',
+      'n.state',
+      'n.attempts',
+      'n.next_attempt_at',
+      'n.last_error',
+      'n.created_at',
+      'n.delivered_at',
+    ]);
+  if (filter.orderId !== undefined) q = q.where('n.order_id', '=', filter.orderId);
+  if (filter.state !== undefined) q = q.where('n.state', '=', filter.state);
+  return q.orderBy('n.id', 'desc').limit(filter.limit).execute();
+}
+
+/** Every attempt of one notification, oldest first. */
+export async function listAttempts(db: Kysely<Database>, notificationId: number) {
+  return db
+    .selectFrom('notify_attempts')
+    .selectAll()
+    .where('notification_id', '=', notificationId)
+    .orderBy('id')
+    .execute();
+}
+
+/** When the next pending row falls due after `now` (null when none is waiting). */
+export async function findNextDueAt(db: Kysely<Database>, now: number): Promise<number | null> {
+  const row = await db
+    .selectFrom('notifications')
+    .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+    .where('state', '=', 'pending')
+    .where('next_attempt_at', '>', now)
+    .executeTakeFirst();
+  return row?.at == null ? null : Number(row.at);
 }

@@ -3,14 +3,14 @@ import { isOnline } from '../accounts/account.model.js';
 import {
   findAccountById,
   lastPaidAccountId,
-  listEnabledAccountsWithReceived,
+  listEnabledAccountsWithLoad,
 } from '../accounts/account.repository.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { GatewayError } from '../domain/errors.js';
 import { effectiveStatus, type PaymentType } from '../domain/order-state.js';
-import type { Random } from '../domain/random.js';
+import { type Random, shuffled } from '../domain/random.js';
 import { rotate } from '../domain/rotation.js';
 import { checkRules, minuteOfLocalDay, startOfLocalDay } from '../domain/rules.js';
 import { candidateAmounts, firstFreeAmount } from '../domain/slots.js';
@@ -187,21 +187,27 @@ export class OrderService {
     return { priceCents: total, productId: ids.join(','), title: names.join(', ').slice(0, 200), items };
   }
 
-  /** Enabled, online (or allowed offline) and rule-passing accounts, in rotation order. */
+  /**
+   * Enabled, online (or allowed offline) and rule-passing accounts, in rotation order. The daily
+   * cap counts what arrived today plus what the account's open orders may still bring, so
+   * concurrent orders cannot together overshoot it.
+   */
   private async eligibleAccounts(merchant: Merchant, type: PaymentType, priceCents: number, now: number) {
     const dayStart = startOfLocalDay(now, BUSINESS_UTC_OFFSET_MINUTES);
     const minute = minuteOfLocalDay(now, BUSINESS_UTC_OFFSET_MINUTES);
-    const all = await listEnabledAccountsWithReceived(this.db.kysely, merchant.id, type, dayStart);
+    const all = await listEnabledAccountsWithLoad(this.db.kysely, merchant.id, type, dayStart, now);
     const eligible = all.filter(
       (a) =>
         (merchant.allowOffline || isOnline(a, now, this.config.monitorOfflineAfter)) &&
-        checkRules(a.rules, priceCents, minute, a.receivedTodayCents) === 'ok',
+        checkRules(a.rules, priceCents, minute, a.receivedTodayCents + a.pendingCents) === 'ok',
     );
     const last =
       merchant.rotation === 'smart' && eligible.length > 1
         ? await lastPaidAccountId(this.db.kysely, merchant.id)
         : null;
-    return rotate(merchant.rotation, eligible, this.random, last);
+    // `rotate` demotes the first of several accounts tied for most received ('even'); shuffling
+    // first makes that tie-break random, so equal accounts share orders equally.
+    return rotate(merchant.rotation, shuffled(eligible, this.random), this.random, last);
   }
 
   /** Expires every unpaid order past its deadline (or just `orderId`); publishes each. */

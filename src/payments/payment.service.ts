@@ -1,11 +1,13 @@
 import type { Transaction } from 'kysely';
 import { findAccountById } from '../accounts/account.repository.js';
+import type { Actor } from '../audit/audit.model.js';
+import { insertAudit } from '../audit/audit.repository.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors.js';
-import { MAX_CENTS } from '../domain/money.js';
-import { isPaymentType, type PaymentType } from '../domain/order-state.js';
+import { formatCents, MAX_CENTS } from '../domain/money.js';
+import { effectiveStatus, isPaymentType, type PaymentType } from '../domain/order-state.js';
 import type { EventBus } from '../events/bus.js';
 import type { Clock } from '../lib/clock.js';
 import { randomToken } from '../lib/tokens.js';
@@ -21,7 +23,15 @@ import {
   releaseSlot,
 } from '../orders/order.repository.js';
 import { takeStock } from '../products/product.repository.js';
-import { attachPayment, findPaymentByReporter, insertPaymentOnce } from './payment.repository.js';
+import type { PaymentSource } from './payment.model.js';
+import {
+  attachPayment,
+  findPaymentById,
+  findPaymentByReporter,
+  insertPaymentOnce,
+  listPayments,
+  type PaymentRow,
+} from './payment.repository.js';
 
 /** A payment older than its order by more than this cannot be for that order (clock skew allowance). */
 const PAID_BEFORE_ORDER_SKEW_MS = 120_000;
@@ -34,7 +44,7 @@ export interface PaymentReport {
   paidAt: number;
   /** The reporter's own id for this payment; a repeat of it changes nothing. */
   reporterId: string;
-  source: 'monitor' | 'vmq' | 'simulate' | 'manual';
+  source: PaymentSource;
   payer?: string;
   memo?: string;
 }
@@ -144,16 +154,14 @@ export class PaymentService {
 
   /**
    * Attaches an unmatched payment to an unpaid or expired order of the same account and type,
-   * paying it and notifying as usual.
+   * paying it and notifying as usual. Called by an operator; audited in the same transaction.
+   * The amounts may differ (the buyer typed a wrong amount): the operator decides, the audit
+   * entry keeps both.
    */
-  async attach(paymentId: number, orderId: number): Promise<Order> {
+  async attach(paymentId: number, orderId: number, by: Actor): Promise<Order> {
     const now = this.clock();
     const paid = await this.db.kysely.transaction().execute(async (trx) => {
-      const payment = await trx
-        .selectFrom('payments')
-        .selectAll()
-        .where('id', '=', paymentId)
-        .executeTakeFirst();
+      const payment = await findPaymentById(trx, paymentId);
       if (!payment) throw new NotFoundError(`payment ${paymentId} not found`);
       if (payment.order_id !== null)
         throw new InvalidInputError(`payment ${paymentId} is already attached to order ${payment.order_id}`);
@@ -165,10 +173,77 @@ export class PaymentService {
       if (order.status === 'paid') throw new InvalidInputError(`order ${orderId} is already paid`);
       const result = await this.payOrder(trx, order, paymentId, Number(payment.paid_at), now);
       if (!result) throw new InvalidInputError(`order ${orderId} cannot be paid`);
+      await insertAudit(trx, {
+        at: now,
+        actor: by.actor,
+        action: 'payment.attach',
+        subject: `payment:${paymentId}`,
+        detail: {
+          order_id: orderId,
+          payment_amount: formatCents(Number(payment.amount_cents)),
+          order_realprice: formatCents(order.realpriceCents),
+          late: result.late,
+          ...(by.reason === undefined ? {} : { reason: by.reason }),
+        },
+      });
       return result;
     });
     this.announce([paid]);
     return paid;
+  }
+
+  /**
+   * An operator confirms by hand that an order was paid (they saw the money arrive): records a
+   * `manual` payment of the order's realprice, pays the order (unpaid or expired, even past the
+   * grace window) and notifies as usual. The reason and the operator go to the audit log in the
+   * same transaction.
+   */
+  async markPaid(
+    orderId: number,
+    by: Actor & { reason: string },
+  ): Promise<{ order: Order; paymentId: number }> {
+    const reason = by.reason.trim();
+    if (reason === '' || reason.length > 500) throw new InvalidInputError('reason must be 1–500 characters');
+    const now = this.clock();
+    const done = await this.db.kysely.transaction().execute(async (trx) => {
+      const order = await findOrderById(trx, orderId);
+      if (!order) throw new NotFoundError(`order ${orderId} not found`);
+      if (order.status === 'paid') throw new InvalidInputError(`order ${orderId} is already paid`);
+      const paymentId = await insertPaymentOnce(trx, {
+        account_id: order.accountId,
+        type: order.type,
+        amount_cents: order.realpriceCents,
+        paid_at: now,
+        reporter_id: `manual:${orderId}:${now}`,
+        source: 'manual',
+        memo: reason,
+        created_at: now,
+      });
+      if (paymentId === null) throw new InvalidInputError(`order ${orderId} was just marked paid`);
+      const paid = await this.payOrder(trx, order, paymentId, now, now);
+      if (!paid) throw new InvalidInputError(`order ${orderId} cannot be paid`);
+      await insertAudit(trx, {
+        at: now,
+        actor: by.actor,
+        action: 'order.mark_paid',
+        subject: `order:${orderId}`,
+        detail: {
+          reason,
+          payment_id: paymentId,
+          amount: formatCents(order.realpriceCents),
+          previous_status: effectiveStatus(order.status, order.expiresAt, now),
+          late: paid.late,
+        },
+      });
+      return { order: paid, paymentId };
+    });
+    this.announce([done.order]);
+    return done;
+  }
+
+  /** Newest first. `unmatched`: only payments waiting for an operator. */
+  list(opts: { unmatched?: boolean; accountId?: number; limit?: number } = {}): Promise<PaymentRow[]> {
+    return listPayments(this.db.kysely, opts);
   }
 
   private announce(paid: Order[]) {

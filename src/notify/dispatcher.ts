@@ -1,0 +1,352 @@
+import type { Config } from '../config.js';
+import type { Db } from '../db/connect.js';
+import { InvalidInputError, NotFoundError } from '../domain/errors.js';
+import type { Random } from '../domain/random.js';
+import { nextAttemptAt } from '../domain/retry-schedule.js';
+import { webhookSignature } from '../domain/sign.js';
+import type { EventBus } from '../events/bus.js';
+import type { Clock } from '../lib/clock.js';
+import { findOrderById } from '../orders/order.repository.js';
+import { answerError, isSuccessfulAnswer } from './answer.js';
+import { type HttpOutcome, NotificationSender } from './deliver.js';
+import {
+  claimNotification,
+  countScheduledAttempts,
+  findDueNotifications,
+  findLatestNotificationForOrder,
+  findNextDueAt,
+  findNotificationForSend,
+  insertAttempt,
+  type NotificationForSend,
+  updateAfterAttempt,
+} from './notification.repository.js';
+import type { NotifyState } from './notify.service.js';
+
+export type AttemptTrigger = 'scheduled' | 'manual';
+
+/** The result of one attempt, as the CLI prints it. */
+export interface AttemptReport {
+  notificationId: number;
+  orderId: number;
+  trigger: AttemptTrigger;
+  state: NotifyState;
+  statusCode: number | null;
+  durationMs: number;
+  error: string;
+}
+
+/** The subset of a pino / Fastify logger the dispatcher writes to. */
+export interface DispatchLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface DispatcherDeps {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  events: EventBus;
+  random?: Random;
+  log?: DispatchLog;
+  /** Replaces the HTTP sender built from `config` (e.g. one with a stub resolver in tests). */
+  sender?: NotificationSender;
+  /** How long a claim holds a row; past it, a crashed attempt's row is claimed again. */
+  leaseMs?: number;
+}
+
+const SCAN_PAGE = 200;
+/** Rows looked at per pass: enough to see past a backlog of one saturated host. */
+const SCAN_LIMIT = 5000;
+
+/** `host:port` of a target: the unit of the per-host concurrency cap. */
+function hostKey(url: string): string {
+  try {
+    return new URL(url).host.toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The push network's worker. Each pass looks through the due rows (oldest first) and starts an
+ * attempt for every row whose host has a free slot while the global cap allows, claiming each
+ * row with a lease first. Rows of a saturated host stay unclaimed in the database, so a merchant
+ * whose endpoint hangs holds at most its per-host slots and never delays anyone else.
+ *
+ * Every attempt is stored as its own `notify_attempts` row, then the outbox row becomes
+ * `delivered`, moves to its next retry, or becomes `failed` once the schedule is exhausted;
+ * finally `notified` is published for the cashier page.
+ */
+export class NotificationDispatcher {
+  private readonly sender: NotificationSender;
+  private readonly random: Random;
+  private readonly leaseMs: number;
+  private inFlight = 0;
+  private readonly perHost = new Map<string, number>();
+  private readonly running = new Set<Promise<unknown>>();
+  private pass: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    const { config } = deps;
+    this.sender =
+      deps.sender ??
+      new NotificationSender({
+        connectTimeoutMs: config.notifyConnectTimeoutMs,
+        totalTimeoutMs: config.notifyTotalTimeoutMs,
+        allowPrivate: config.allowPrivateCallbacks,
+      });
+    this.random = deps.random ?? Math.random;
+    // An attempt ends by its total timeout; the rest covers recording it under a busy database.
+    this.leaseMs = deps.leaseMs ?? config.notifyTotalTimeoutMs * 2 + 2000;
+  }
+
+  /**
+   * Runs a pass over due rows now. Called when a paid order's row is committed
+   * (`events.onNotificationDue`), by the poll timer (rows from other processes, due retries) and
+   * whenever an attempt frees a slot. Calls during a pass make it run once more.
+   */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.pass) {
+      this.again = true;
+      return;
+    }
+    this.pass = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.fillSlots();
+        } while (this.again && !this.stopped);
+      } catch (err) {
+        this.deps.log?.error({ err }, 'notification dispatch pass failed');
+      } finally {
+        this.pass = null;
+      }
+    })();
+  }
+
+  private hasRoom(): boolean {
+    return !this.stopped && this.inFlight < this.deps.config.notifyConcurrency;
+  }
+
+  private async fillSlots(): Promise<void> {
+    const { db, config, clock } = this.deps;
+    let after: { nextAttemptAt: number; id: number } | null = null;
+    let scanned = 0;
+    const now = clock();
+    while (this.hasRoom() && scanned < SCAN_LIMIT) {
+      const page = await findDueNotifications(db.kysely, now, after, SCAN_PAGE);
+      scanned += page.length;
+      for (const row of page) {
+        if (!this.hasRoom()) break;
+        const host = hostKey(row.url);
+        if ((this.perHost.get(host) ?? 0) >= config.notifyPerHostConcurrency) continue;
+        const leaseUntil = now + this.leaseMs;
+        if (!(await claimNotification(db.kysely, row.id, now, leaseUntil))) continue;
+        this.begin(host, this.attempt(row.id, 'scheduled', leaseUntil));
+      }
+      const last = page[page.length - 1];
+      if (page.length < SCAN_PAGE || !last) break;
+      after = { nextAttemptAt: last.nextAttemptAt, id: last.id };
+    }
+    const next = await findNextDueAt(db.kysely, now);
+    if (next !== null) this.wakeAt(next, now);
+  }
+
+  /**
+   * Wakes at `at`, when the next retry falls due, instead of up to a poll interval later. Keeps
+   * only the earliest; each pass sets it again.
+   */
+  private wakeAt(at: number, now: number): void {
+    if (this.stopped || at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.timerAt = Infinity;
+        this.wake();
+      },
+      Math.min(Math.max(at - now, 0), 2 ** 31 - 1),
+    );
+    this.timer.unref();
+  }
+
+  private begin(host: string, attempt: Promise<unknown>): void {
+    this.inFlight++;
+    this.perHost.set(host, (this.perHost.get(host) ?? 0) + 1);
+    const done = attempt.finally(() => {
+      this.inFlight--;
+      const left = (this.perHost.get(host) ?? 1) - 1;
+      if (left === 0) this.perHost.delete(host);
+      else this.perHost.set(host, left);
+      this.running.delete(done);
+      this.wake();
+    });
+    this.running.add(done);
+  }
+
+  /**
+   * `shouyin notify resend`: one manual attempt of the order's newest notification, now, in
+   * this process. Paid orders only. A manual failure leaves the row's state and schedule as they
+   * were (a `failed` row stays failed); a success delivers it.
+   */
+  async resend(orderId: number): Promise<AttemptReport> {
+    const order = await findOrderById(this.deps.db.kysely, orderId);
+    if (!order) throw new NotFoundError(`order ${orderId} not found`);
+    if (order.status !== 'paid') {
+      throw new InvalidInputError(
+        `order ${orderId} is ${order.status}, not paid: only paid orders are notified`,
+      );
+    }
+    const n = await findLatestNotificationForOrder(this.deps.db.kysely, orderId);
+    if (!n) throw new NotFoundError(`order ${orderId} has no notification`);
+    const attempt = this.attempt(Number(n.id), 'manual', null);
+    this.running.add(attempt);
+    try {
+      const report = await attempt;
+      if (!report) throw new NotFoundError(`notification ${n.id} vanished`);
+      return report;
+    } finally {
+      this.running.delete(attempt);
+    }
+  }
+
+  /**
+   * One attempt: send, record, publish. `leaseUntil` is the claim of a scheduled attempt (null
+   * for a manual one). Never throws: a failure to record is logged and the lease, once expired,
+   * brings the row back.
+   */
+  private async attempt(
+    id: number,
+    trigger: AttemptTrigger,
+    leaseUntil: number | null,
+  ): Promise<AttemptReport | null> {
+    const { db, clock, events, log } = this.deps;
+    try {
+      const row = await findNotificationForSend(db.kysely, id);
+      if (!row) return null;
+      const startedAt = clock();
+      const timestamp = Math.floor(startedAt / 1000);
+      const headers: Record<string, string> = {
+        'webhook-id': row.webhook_id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': webhookSignature(row.appsecret, row.webhook_id, timestamp, row.body),
+      };
+      if (row.method !== 'GET' && row.content_type !== '') headers['content-type'] = row.content_type;
+      const outcome = await this.sender.send({ method: row.method, url: row.url, body: row.body, headers });
+      const success =
+        outcome.error === null &&
+        outcome.statusCode !== null &&
+        isSuccessfulAnswer(row.success_rule, outcome.statusCode, outcome.body);
+      const error = success ? '' : (outcome.error ?? answerError(outcome.statusCode ?? 0, outcome.snippet));
+      const state = await this.record(row, trigger, leaseUntil, startedAt, outcome, success, error);
+      const orderId = Number(row.order_id);
+      events.publish({ kind: 'notified', orderId, token: row.order_token, state });
+      const fields = {
+        notification: id,
+        order: orderId,
+        trigger,
+        status: outcome.statusCode,
+        durationMs: outcome.durationMs,
+        state,
+      };
+      if (success) log?.info(fields, 'merchant notified');
+      else log?.warn({ ...fields, error }, 'merchant notification failed');
+      return {
+        notificationId: id,
+        orderId,
+        trigger,
+        state,
+        statusCode: outcome.statusCode,
+        durationMs: outcome.durationMs,
+        error,
+      };
+    } catch (err) {
+      log?.error({ err, notification: id }, 'notification attempt could not be completed');
+      if (trigger === 'manual') throw err;
+      return null;
+    }
+  }
+
+  /** Stores the attempt row and moves the outbox row, in one transaction; returns its new state. */
+  private async record(
+    row: NotificationForSend,
+    trigger: AttemptTrigger,
+    leaseUntil: number | null,
+    startedAt: number,
+    outcome: HttpOutcome,
+    success: boolean,
+    error: string,
+  ): Promise<NotifyState> {
+    const { db, clock, config } = this.deps;
+    const id = Number(row.id);
+    const now = clock();
+    const state = await db.kysely.transaction().execute(async (trx) => {
+      await insertAttempt(trx, {
+        notificationId: id,
+        startedAt,
+        durationMs: outcome.durationMs,
+        statusCode: outcome.statusCode,
+        snippet: outcome.snippet,
+        error,
+        trigger,
+      });
+      if (success) {
+        return updateAfterAttempt(trx, id, {
+          state: 'delivered',
+          deliveredAt: now,
+          releaseLease: leaseUntil !== null,
+          lastError: '',
+        });
+      }
+      if (trigger === 'scheduled' && leaseUntil !== null) {
+        const made = await countScheduledAttempts(trx, id);
+        const next = nextAttemptAt(now, made, config.notifyRetrySchedule, this.random);
+        const moved = await updateAfterAttempt(
+          trx,
+          id,
+          next === null
+            ? { state: 'failed', releaseLease: true, lastError: error }
+            : { nextAttemptAt: next, releaseLease: true, lastError: error },
+          { state: 'pending', leaseUntil },
+        );
+        if (moved !== null) return moved;
+      }
+      // A manual failure, or a scheduled one whose lease another attempt has taken over: the
+      // attempt counts, the row's state and schedule stay as they are. A delivered row keeps an
+      // empty error.
+      const delivered = await updateAfterAttempt(trx, id, { lastError: '' }, { state: 'delivered' });
+      return delivered ?? updateAfterAttempt(trx, id, { lastError: error });
+    });
+    return (state ?? row.state) as NotifyState;
+  }
+
+  /**
+   * Stops taking new rows and waits for attempts in flight, at most `boundMs` (each attempt ends
+   * by its own total timeout, so this normally returns well within it). A row whose attempt is
+   * cut off keeps its lease and is retried by whichever instance runs next.
+   */
+  async stop(boundMs: number): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), boundMs);
+    });
+    const settled = Promise.allSettled([this.pass, ...this.running]);
+    const result = await Promise.race([settled, bound]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      this.deps.log?.warn({ inFlight: this.running.size }, 'stopped with notification attempts in flight');
+      await this.sender.destroy();
+      return;
+    }
+    await this.sender.close();
+  }
+}
