@@ -94,6 +94,9 @@ async function main() {
     describeMachine(machine),
     `settings: ${options.duration} s per run after ${options.warmup} s warm-up, ${options.connections} connections; ` +
       `seeded section: ${options.seedOrders.toLocaleString('en')} orders`,
+    ...(options.experiments.length > 0
+      ? [`EXPERIMENT loaded into the gateway: ${options.experiments.join(', ')} — not the shipped code`]
+      : []),
     '',
     formatTable(rows),
     '',

@@ -12,9 +12,12 @@ import { createServices, type Services } from './services.js';
 export async function openServices(
   config: Config,
   clock: Clock = systemClock,
-  opts: { migrate?: boolean } = {},
+  opts: { migrate?: boolean; server?: boolean } = {},
 ): Promise<{ db: Db; services: Services }> {
-  const db = await connectDatabase(config.databaseUrl);
+  const db = await connectDatabase(config.databaseUrl, {
+    backgroundCheckpoints: opts.server === true,
+    onBackgroundError: (message) => console.error(`WAL checkpoint: ${message}`),
+  });
   if (opts.migrate !== false) await migrateToLatest(db);
   const services = createServices({ config, db, clock, random: Math.random });
   return { db, services };
@@ -30,7 +33,7 @@ export interface RunningGateway {
 
 /** Starts the whole gateway in this process: HTTP server and background jobs. */
 export async function startGateway(config: Config, opts: { clock?: Clock } = {}): Promise<RunningGateway> {
-  const { db, services } = await openServices(config, opts.clock);
+  const { db, services } = await openServices(config, opts.clock, { server: true });
   const app = await buildApp({
     services,
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },

@@ -88,6 +88,7 @@ export async function measure(
       ratioToBare: null,
       codes: result.codes,
       serverCpuPct: serverCpuMs === null ? null : (serverCpuMs / wallMs) * 100,
+      serverCpuUsPerReq: serverCpuMs === null ? null : (serverCpuMs * 1000) / Math.max(result.requests, 1),
       loadCpuPct: (result.loadCpuMs / wallMs) * 100,
       otherCpuPct,
       perSecond: result.perSecond,

@@ -9,6 +9,8 @@ export interface QueryCost {
   /** Mean µs per execution: prepare + run/all/get. */
   prepareUs: number;
   execUs: number;
+  /** Slowest single execution, µs. */
+  maxUs: number;
   /** Mean rows returned per execution (reads). */
   rows: number;
   /** µs of this statement per HTTP request. */
@@ -20,6 +22,7 @@ interface RawStat {
   calls: number;
   prepareNs: number;
   execNs: number;
+  maxNs: number;
   rows: number;
 }
 
@@ -47,6 +50,7 @@ export function summarise(stats: RawStat[], requests: number): QueryCost[] {
       perRequest: s.calls / Math.max(requests, 1),
       prepareUs: s.prepareNs / 1000 / Math.max(s.calls, 1),
       execUs: s.execNs / 1000 / Math.max(s.calls, 1),
+      maxUs: s.maxNs / 1000,
       rows: s.rows / Math.max(s.calls, 1),
       usPerRequest: (s.prepareNs + s.execNs) / 1000 / Math.max(requests, 1),
     }))
@@ -60,7 +64,8 @@ export function formatQueryCosts(title: string, costs: readonly QueryCost[], top
     .map(
       (c) =>
         `  ${c.usPerRequest.toFixed(0).padStart(6)} µs/req  ${c.perRequest.toFixed(2).padStart(5)}×  ` +
-        `prepare ${c.prepareUs.toFixed(1).padStart(6)} + run ${c.execUs.toFixed(1).padStart(7)} µs  ` +
+        `prepare ${c.prepareUs.toFixed(1).padStart(6)} + run ${c.execUs.toFixed(1).padStart(7)} µs ` +
+        `(max ${(c.maxUs / 1000).toFixed(1)} ms)  ` +
         `${c.rows > 0 ? `${c.rows.toFixed(1)} rows  ` : ''}${c.sql.slice(0, 160)}`,
     );
   return [`${title}: SQL ${total.toFixed(0)} µs per request`, ...lines].join('\n');

@@ -151,7 +151,13 @@ function tokenList(n: number): string[] {
   return out.sort();
 }
 
-export function seedOrders(path: string, fx: Fixture, n: number, now = Date.now()): SeedStats {
+export function seedOrders(
+  path: string,
+  fx: Fixture,
+  n: number,
+  now = Date.now(),
+  dropIndexes = process.env.SEED_DROP !== '0',
+): SeedStats {
   const t0 = performance.now();
   const random = seededRandom(20240601);
   const db = new SQLite(path);
@@ -207,7 +213,7 @@ export function seedOrders(path: string, fx: Fixture, n: number, now = Date.now(
 
   let indexStart = 0;
   db.transaction(() => {
-    for (const ix of indexes) db.exec(`DROP INDEX "${ix.name}"`);
+    if (dropIndexes) for (const ix of indexes) db.exec(`DROP INDEX "${ix.name}"`);
     for (let i = 0; i < n; i++) {
       const id = i + 1;
       const pick = random() * acc;
@@ -329,7 +335,7 @@ export function seedOrders(path: string, fx: Fixture, n: number, now = Date.now(
     notifications.flush();
     slots.flush();
     indexStart = performance.now();
-    for (const ix of indexes) db.exec(ix.sql);
+    if (dropIndexes) for (const ix of indexes) db.exec(ix.sql);
   })();
   const indexSeconds = (performance.now() - indexStart) / 1000;
   db.pragma('journal_mode = WAL');

@@ -12,9 +12,10 @@ export function formatTable(rows: readonly Row[]): string {
     'p99 ms',
     'non-100 / errors',
     'ratio to bare',
+    'server CPU µs/req',
     'CPU % server / load / other',
   ];
-  const right = [false, true, true, true, true, true, true];
+  const right = [false, true, true, true, true, true, true, true];
   const body = rows.map((r) => [
     r.scenario,
     int(r.reqPerSec),
@@ -29,6 +30,7 @@ export function formatTable(rows: readonly Row[]): string {
               .join(', ')})`
           : ''),
     r.ratioToBare === null ? '—' : `${(r.ratioToBare * 100).toFixed(1)} %`,
+    r.serverCpuUsPerReq === null ? '?' : int(r.serverCpuUsPerReq),
     [r.serverCpuPct, r.loadCpuPct, r.otherCpuPct].map((p) => (p === null ? '?' : p.toFixed(0))).join(' / '),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));

@@ -23,6 +23,11 @@ export interface Row {
   codes: Record<string, number>;
   /** CPU of the server child, % of one core, over the measured window (null when unknown). */
   serverCpuPct: number | null;
+  /**
+   * Server CPU time per answer, µs: the gateway's cost of one request, much less disturbed by
+   * other work on the machine than req/s is. Use it to compare code changes on a busy machine.
+   */
+  serverCpuUsPerReq: number | null;
   /** CPU of the load generator (this process), % of one core, over the measured window. */
   loadCpuPct: number;
   /**

@@ -29,8 +29,8 @@ proto.acquireConnection = async function (this: SqliteDriver) {
   return acquire.call(this);
 };
 
-proto.releaseConnection = async function (this: SqliteDriver, connection) {
-  await release.call(this, connection);
+proto.releaseConnection = async function (this: SqliteDriver) {
+  await release.call(this);
   const g = gate(this);
   const next = g.waiters.shift();
   if (next) next();

@@ -11,6 +11,7 @@ interface Stat {
   calls: number;
   prepareNs: number;
   execNs: number;
+  maxNs: number;
   rows: number;
 }
 
@@ -22,7 +23,7 @@ const prepare = proto.prepare;
 const wrapped = new WeakSet<object>();
 const statOf = (sql: string): Stat => {
   let s = stats.get(sql);
-  if (!s) stats.set(sql, (s = { calls: 0, prepareNs: 0, execNs: 0, rows: 0 }));
+  if (!s) stats.set(sql, (s = { calls: 0, prepareNs: 0, execNs: 0, maxNs: 0, rows: 0 }));
   return s;
 };
 
@@ -39,8 +40,10 @@ proto.prepare = function (this: unknown, sql: string) {
       const t1 = now();
       const result = original.apply(this, args);
       const s = statOf(sql);
+      const ns = Number(now() - t1);
       s.calls++;
-      s.execNs += Number(now() - t1);
+      s.execNs += ns;
+      if (ns > s.maxNs) s.maxNs = ns;
       if (Array.isArray(result)) s.rows += result.length;
       return result;
     };

@@ -1,4 +1,5 @@
-import { type Insertable, type Kysely, sql, type Updateable } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import { prepared } from '../db/prepared.js';
 import type { AccountTable, Database } from '../db/schema.js';
 import { type Account, accountFromRow } from './account.model.js';
 
@@ -43,34 +44,48 @@ export async function listEnabledAccountsWithLoad(
   dayStart: number,
   now: number,
 ): Promise<Array<Account & { receivedTodayCents: number; pendingCents: number }>> {
-  const rows = await db
-    .selectFrom('accounts as a')
-    .selectAll('a')
-    .select((eb) => [
-      eb
-        .selectFrom('payments as p')
-        .select(sql<number>`coalesce(sum(p.amount_cents), 0)`.as('s'))
-        .whereRef('p.account_id', '=', 'a.id')
-        .where('p.paid_at', '>=', dayStart)
-        .as('received_today'),
-      eb
-        .selectFrom('orders as o')
-        .select(sql<number>`coalesce(sum(o.realprice_cents), 0)`.as('s'))
-        .whereRef('o.account_id', '=', 'a.id')
-        .where('o.status', '=', 'unpaid')
-        .where('o.expires_at', '>', now)
-        .as('pending'),
-    ])
-    .where('a.merchant_id', '=', merchantId)
-    .where('a.type', '=', type)
-    .where('a.enabled', '=', 1)
-    .execute();
+  const { rows } = await enabledWithLoad(db, dayStart, now, merchantId, type);
   return rows.map((r) => ({
     ...accountFromRow(r),
     receivedTodayCents: Number(r.received_today ?? 0),
     pendingCents: Number(r.pending ?? 0),
   }));
 }
+
+const enabledWithLoad = prepared<
+  [number, number, number, string],
+  Selectable<AccountTable> & { received_today: number | null; pending: number | null }
+>((db, p) =>
+  db
+    .selectFrom('accounts as a')
+    .selectAll('a')
+    .select((eb) => [
+      eb
+        .selectFrom('payments as pay')
+        .select(sql<number>`coalesce(sum(pay.amount_cents), 0)`.as('s'))
+        .whereRef('pay.account_id', '=', 'a.id')
+        .where('pay.paid_at', '>=', p(0))
+        .as('received_today'),
+      // Only a daily cap needs the open orders' sum; skip it for the usual uncapped account.
+      eb
+        .case()
+        .when('a.daily_cap_cents', 'is', null)
+        .then(sql<number>`0`)
+        .else(
+          eb
+            .selectFrom('orders as o')
+            .select(sql<number>`coalesce(sum(o.realprice_cents), 0)`.as('s'))
+            .whereRef('o.account_id', '=', 'a.id')
+            .where('o.status', '=', 'unpaid')
+            .where('o.expires_at', '>', p(1)),
+        )
+        .end()
+        .as('pending'),
+    ])
+    .where('a.merchant_id', '=', p(2))
+    .where('a.type', '=', p(3))
+    .where('a.enabled', '=', 1),
+);
 
 /** Enabled accounts of one merchant and type, with what each received since `dayStart`. */
 export async function listEnabledAccountsWithReceived(
@@ -164,13 +179,16 @@ export async function upsertFixedCode(
 
 /** The account that received the merchant's last completed trade (smart rotation skips it). */
 export async function lastPaidAccountId(db: Kysely<Database>, merchantId: number): Promise<number | null> {
-  const row = await db
-    .selectFrom('orders')
-    .select('account_id')
-    .where('merchant_id', '=', merchantId)
-    .where('paid_at', 'is not', null)
-    .orderBy('paid_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const row = (await lastPaid(db, merchantId)).rows[0];
   return row ? Number(row.account_id) : null;
 }
+
+const lastPaid = prepared<[number], { account_id: number }>((db, p) =>
+  db
+    .selectFrom('orders')
+    .select('account_id')
+    .where('merchant_id', '=', p(0))
+    .where('paid_at', 'is not', null)
+    .orderBy('paid_at', 'desc')
+    .limit(1),
+);

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import { startCheckpointer } from './checkpointer.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -40,7 +41,16 @@ function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
  * Opens the database named by `DATABASE_URL`. SQLite runs in WAL mode with a busy timeout so the
  * CLI and a running server can share the file.
  */
-export async function connectDatabase(url: string): Promise<Db> {
+export interface ConnectOptions {
+  /**
+   * SQLite: checkpoint the WAL from a worker thread instead of inside whichever commit crosses
+   * the threshold (a long-running server wants this; a one-shot CLI command does not).
+   */
+  backgroundCheckpoints?: boolean;
+  onBackgroundError?: (message: string) => void;
+}
+
+export async function connectDatabase(url: string, opts: ConnectOptions = {}): Promise<Db> {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -49,10 +59,23 @@ export async function connectDatabase(url: string): Promise<Db> {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
+    let stopCheckpointer: (() => Promise<void>) | null = null;
+    if (opts.backgroundCheckpoints && path !== ':memory:') {
+      // The worker checkpoints every 200 ms; the high threshold only guards against a dead worker.
+      sqlite.pragma('wal_autocheckpoint = 20000');
+      stopCheckpointer = startCheckpointer(path, 200, opts.onBackgroundError ?? (() => {}));
+    }
     const kysely = new Kysely<Database>({
       dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
     });
-    return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+    return {
+      kysely,
+      dialect: 'sqlite',
+      close: async () => {
+        await kysely.destroy();
+        await stopCheckpointer?.();
+      },
+    };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const { PostgresDialect } = await import('kysely');

@@ -23,15 +23,13 @@ export function rotate<T extends RotationCandidate>(
   lastPaidAccountId: number | null,
 ): T[] {
   if (candidates.length <= 1) return candidates.slice();
+  // Shuffle first: every tie (equal received today) is then broken at random.
+  const order = shuffled(candidates, random);
   let demoted: T | undefined;
   if (strategy === 'smart' && lastPaidAccountId !== null) {
-    demoted = candidates.find((c) => c.id === lastPaidAccountId);
+    demoted = order.find((c) => c.id === lastPaidAccountId);
   } else if (strategy === 'even') {
-    demoted = candidates.reduce((a, b) => (b.receivedTodayCents > a.receivedTodayCents ? b : a));
+    demoted = order.reduce((a, b) => (b.receivedTodayCents > a.receivedTodayCents ? b : a));
   }
-  const rest = shuffled(
-    candidates.filter((c) => c !== demoted),
-    random,
-  );
-  return demoted ? [...rest, demoted] : rest;
+  return demoted ? [...order.filter((c) => c !== demoted), demoted] : order;
 }

@@ -1,14 +1,22 @@
-import type { Insertable, Kysely, Updateable } from 'kysely';
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import { prepared } from '../db/prepared.js';
 import type { Database, MerchantTable } from '../db/schema.js';
 import { type Merchant, merchantFromRow } from './merchant.model.js';
 
+const byAppkey = prepared<[string], Selectable<MerchantTable>>((db, p) =>
+  db.selectFrom('merchants').selectAll().where('appkey', '=', p(0)),
+);
+const byId = prepared<[number], Selectable<MerchantTable>>((db, p) =>
+  db.selectFrom('merchants').selectAll().where('id', '=', p(0)),
+);
+
 export async function findMerchantByAppkey(db: Kysely<Database>, appkey: string): Promise<Merchant | null> {
-  const row = await db.selectFrom('merchants').selectAll().where('appkey', '=', appkey).executeTakeFirst();
+  const row = (await byAppkey(db, appkey)).rows[0];
   return row ? merchantFromRow(row) : null;
 }
 
 export async function findMerchantById(db: Kysely<Database>, id: number): Promise<Merchant | null> {
-  const row = await db.selectFrom('merchants').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = (await byId(db, id)).rows[0];
   return row ? merchantFromRow(row) : null;
 }
 

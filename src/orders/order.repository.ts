@@ -1,30 +1,66 @@
-import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { prepared } from '../db/prepared.js';
 import type { Database, OrderTable } from '../db/schema.js';
 import { sourcesOf } from '../domain/order-state.js';
 import { type Order, orderFromRow } from './order.model.js';
 
+type OrderRow = Selectable<OrderTable>;
+
+const byMerchantOut = prepared<[number, string], OrderRow>((db, p) =>
+  db.selectFrom('orders').selectAll().where('merchant_id', '=', p(0)).where('out_order_id', '=', p(1)),
+);
+const byToken = prepared<[string], OrderRow>((db, p) =>
+  db.selectFrom('orders').selectAll().where('token', '=', p(0)),
+);
+const byId = prepared<[number], OrderRow>((db, p) =>
+  db.selectFrom('orders').selectAll().where('id', '=', p(0)),
+);
+
 export async function findOrderByMerchantOut(db: Kysely<Database>, merchantId: number, outOrderId: string) {
-  const row = await db
-    .selectFrom('orders')
-    .selectAll()
-    .where('merchant_id', '=', merchantId)
-    .where('out_order_id', '=', outOrderId)
-    .executeTakeFirst();
+  const row = (await byMerchantOut(db, merchantId, outOrderId)).rows[0];
   return row ? orderFromRow(row) : null;
 }
 
 export async function findOrderByToken(db: Kysely<Database>, token: string): Promise<Order | null> {
-  const row = await db.selectFrom('orders').selectAll().where('token', '=', token).executeTakeFirst();
+  const row = (await byToken(db, token)).rows[0];
   return row ? orderFromRow(row) : null;
 }
 
 export async function findOrderById(db: Kysely<Database>, id: number): Promise<Order | null> {
-  const row = await db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = (await byId(db, id)).rows[0];
   return row ? orderFromRow(row) : null;
 }
 
-export async function insertOrder(trx: Transaction<Database>, v: Insertable<OrderTable>): Promise<number> {
-  const row = await trx.insertInto('orders').values(v).returning('id').executeTakeFirstOrThrow();
+/** The columns a new order is inserted with, in a fixed order (the statement is prepared once). */
+type NewOrder = Omit<Insertable<OrderTable>, 'id' | 'late' | 'paid_at' | 'payment_id'>;
+const NEW_ORDER_COLUMNS = [
+  'merchant_id',
+  'account_id',
+  'token',
+  'out_order_id',
+  'kind',
+  'type',
+  'price_cents',
+  'realprice_cents',
+  'product_id',
+  'title',
+  'custom',
+  'fingerprint',
+  'status',
+  'created_at',
+  'expires_at',
+] as const satisfies ReadonlyArray<keyof NewOrder>;
+
+const insertOrderQuery = prepared<unknown[], { id: number }>((db, p) =>
+  db
+    .insertInto('orders')
+    .values(Object.fromEntries(NEW_ORDER_COLUMNS.map((c, i) => [c, p(i)])) as unknown as NewOrder)
+    .returning('id'),
+);
+
+export async function insertOrder(trx: Transaction<Database>, v: Required<NewOrder>): Promise<number> {
+  const row = (await insertOrderQuery(trx, ...NEW_ORDER_COLUMNS.map((c) => v[c]))).rows[0];
+  if (!row) throw new Error('insert into orders returned no id');
   return Number(row.id);
 }
 
@@ -60,17 +96,37 @@ export async function heldAmounts(
   hi: number,
   now: number,
 ): Promise<Set<number>> {
-  const rows = await trx
-    .selectFrom('slots')
-    .select('amount_cents')
-    .where('account_id', '=', accountId)
-    .where('type', '=', type)
-    .where('amount_cents', '>=', lo)
-    .where('amount_cents', '<=', hi)
-    .where('hold_until', '>=', now)
-    .execute();
+  const { rows } = await heldQuery(trx, accountId, type, lo, hi, now);
   return new Set(rows.map((r) => Number(r.amount_cents)));
 }
+
+const heldQuery = prepared<[number, string, number, number, number], { amount_cents: number }>((db, p) =>
+  db
+    .selectFrom('slots')
+    .select('amount_cents')
+    .where('account_id', '=', p(0))
+    .where('type', '=', p(1))
+    .where('amount_cents', '>=', p(2))
+    .where('amount_cents', '<=', p(3))
+    .where('hold_until', '>=', p(4)),
+);
+
+const claimQuery = prepared<[number, string, number, string, number, number], { order_token: string }>(
+  (db, p) =>
+    db
+      .insertInto('slots')
+      .values({ account_id: p(0), type: p(1), amount_cents: p(2), order_token: p(3), hold_until: p(4) })
+      .onConflict((oc) =>
+        oc
+          .columns(['account_id', 'type', 'amount_cents'])
+          .doUpdateSet((eb) => ({
+            order_token: eb.ref('excluded.order_token'),
+            hold_until: eb.ref('excluded.hold_until'),
+          }))
+          .where('slots.hold_until', '<', p(5)),
+      )
+      .returning('order_token'),
+);
 
 /**
  * Claims one slot with a single atomic statement: insert it, or take over a row whose hold has
@@ -81,24 +137,16 @@ export async function claimSlot(
   slot: { accountId: number; type: string; amountCents: number; orderToken: string; holdUntil: number },
   now: number,
 ): Promise<boolean> {
-  const row = await trx
-    .insertInto('slots')
-    .values({
-      account_id: slot.accountId,
-      type: slot.type,
-      amount_cents: slot.amountCents,
-      order_token: slot.orderToken,
-      hold_until: slot.holdUntil,
-    })
-    .onConflict((oc) =>
-      oc
-        .columns(['account_id', 'type', 'amount_cents'])
-        .doUpdateSet({ order_token: slot.orderToken, hold_until: slot.holdUntil })
-        .where('slots.hold_until', '<', now),
-    )
-    .returning('order_token')
-    .executeTakeFirst();
-  return row?.order_token === slot.orderToken;
+  const { rows } = await claimQuery(
+    trx,
+    slot.accountId,
+    slot.type,
+    slot.amountCents,
+    slot.orderToken,
+    slot.holdUntil,
+    now,
+  );
+  return rows[0]?.order_token === slot.orderToken;
 }
 
 /** The order still holding a slot, if its hold has not lapsed at `now`. */

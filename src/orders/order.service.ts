@@ -10,7 +10,7 @@ import type { Db } from '../db/connect.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { GatewayError } from '../domain/errors.js';
 import { effectiveStatus, type PaymentType } from '../domain/order-state.js';
-import { type Random, shuffled } from '../domain/random.js';
+import type { Random } from '../domain/random.js';
 import { rotate } from '../domain/rotation.js';
 import { checkRules, minuteOfLocalDay, startOfLocalDay } from '../domain/rules.js';
 import { candidateAmounts, firstFreeAmount } from '../domain/slots.js';
@@ -19,7 +19,7 @@ import type { Clock } from '../lib/clock.js';
 import { randomToken } from '../lib/tokens.js';
 import type { Merchant } from '../merchants/merchant.model.js';
 import { findProducts, returnStock, takeStock } from '../products/product.repository.js';
-import type { Order, OrderKind } from './order.model.js';
+import { type Order, type OrderKind, orderFromRow } from './order.model.js';
 import {
   claimSlot,
   countOrdersSince,
@@ -104,7 +104,7 @@ export class OrderService {
     const hi = Math.max(...amounts);
 
     try {
-      const orderId = await this.db.kysely.transaction().execute(async (trx) => {
+      const created = await this.db.kysely.transaction().execute(async (trx) => {
         let claimed: { account: Account; amount: number } | null = null;
         for (const account of accounts) {
           // A lost race (PostgreSQL) re-reads the held set and tries the next free amount.
@@ -127,7 +127,7 @@ export class OrderService {
         for (const item of price.items) {
           if (!(await takeStock(trx, item.productId, item.quantity))) throw new GatewayError(206);
         }
-        const id = await insertOrder(trx, {
+        const row = {
           merchant_id: merchant.id,
           account_id: claimed.account.id,
           token,
@@ -143,13 +143,12 @@ export class OrderService {
           status: 'unpaid',
           created_at: now,
           expires_at: expiresAt,
-        });
+        };
+        const id = await insertOrder(trx, row);
         await insertOrderItems(trx, id, price.items);
-        return id;
+        return orderFromRow({ ...row, id, late: 0, paid_at: null, payment_id: null });
       });
-      const order = await findOrderById(this.db.kysely, orderId);
-      if (!order) throw new Error(`order ${orderId} vanished after insert`);
-      return { order, existing: false };
+      return { order: created, existing: false };
     } catch (err) {
       // A concurrent request with the same out_order_id won; its transaction rolled ours back whole.
       if (isUniqueViolation(err)) {
@@ -205,9 +204,7 @@ export class OrderService {
       merchant.rotation === 'smart' && eligible.length > 1
         ? await lastPaidAccountId(this.db.kysely, merchant.id)
         : null;
-    // `rotate` demotes the first of several accounts tied for most received ('even'); shuffling
-    // first makes that tie-break random, so equal accounts share orders equally.
-    return rotate(merchant.rotation, shuffled(eligible, this.random), this.random, last);
+    return rotate(merchant.rotation, eligible, this.random, last);
   }
 
   /** Expires every unpaid order past its deadline (or just `orderId`); publishes each. */

@@ -20,6 +20,9 @@ const refuse = (msg: string): VmqAnswer => ({ code: -1, msg });
 /** A request whose `t` is further than this from the server's clock is refused (replay window). */
 export const VMQ_WINDOW_MS = 5 * 60_000;
 
+/** A push refreshes the account's heartbeat only when the last one is older than this. */
+const PUSH_HEARTBEAT_SLACK_MS = 10_000;
+
 const VMQ_TYPES: Record<string, PaymentType> = { '1': 'wechat', '2': 'alipay' };
 
 function param(params: RawParams, name: string): string | undefined {
@@ -82,7 +85,10 @@ export class VmqMonitor {
 
     const target = await this.accountFor(account, type);
     const now = this.services.clock();
-    await this.services.accounts.heartbeat(this.withPeer(account), now);
+    // A push proves the phone is alive too; skip the write when a heartbeat just said so.
+    if (account.lastHeartbeatAt === null || now - account.lastHeartbeatAt > PUSH_HEARTBEAT_SLACK_MS) {
+      await this.services.accounts.heartbeat(this.withPeer(account), now);
+    }
     const r = await this.services.payments.record({
       accountId: target.id,
       type,
