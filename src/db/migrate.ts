@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import type { Db, Dialect } from './connect.js';
 import * as m001 from './migrations/001_init.js';
 import * as m002 from './migrations/002_detection.js';
+import * as m003 from './migrations/003_notify_host.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -10,6 +11,7 @@ interface DialectMigration {
 const MIGRATIONS: Record<string, DialectMigration> = {
   '001_init': m001,
   '002_detection': m002,
+  '003_notify_host': m003,
 };
 
 class StaticProvider implements MigrationProvider {

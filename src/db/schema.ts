@@ -136,6 +136,8 @@ export interface NotificationTable {
   content_type: string;
   success_rule: string;
   webhook_id: string;
+  /** `host[:port]` of `url`, lowercase: the unit of per-merchant concurrency. */
+  target_host: Generated<string>;
   state: string;
   attempts: Generated<number>;
   next_attempt_at: number;

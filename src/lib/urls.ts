@@ -9,6 +9,15 @@ export function isHttpUrl(text: string): boolean {
   }
 }
 
+/** `host[:port]` of a URL, lowercase; '' when it does not parse. */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host.toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
 /** Appends query parameters with `?` or `&` as the URL already needs (spec §3). */
 export function appendQuery(url: string, params: Record<string, string>): string {
   const qs = new URLSearchParams(params).toString();

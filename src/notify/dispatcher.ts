@@ -6,6 +6,7 @@ import { nextAttemptAt } from '../domain/retry-schedule.js';
 import { webhookSignature } from '../domain/sign.js';
 import type { EventBus } from '../events/bus.js';
 import type { Clock } from '../lib/clock.js';
+import { hostOf } from '../lib/urls.js';
 import { findOrderById } from '../orders/order.repository.js';
 import { answerError, isSuccessfulAnswer } from './answer.js';
 import { type HttpOutcome, NotificationSender } from './deliver.js';
@@ -60,13 +61,7 @@ const SCAN_PAGE = 200;
 const SCAN_LIMIT = 5000;
 
 /** `host:port` of a target: the unit of the per-host concurrency cap. */
-function hostKey(url: string): string {
-  try {
-    return new URL(url).host.toLowerCase();
-  } catch {
-    return '';
-  }
-}
+const hostKey = hostOf;
 
 /**
  * The push network's worker. Each pass looks through the due rows (oldest first) and starts an
@@ -140,7 +135,10 @@ export class NotificationDispatcher {
     let scanned = 0;
     const now = clock();
     while (this.hasRoom() && scanned < SCAN_LIMIT) {
-      const page = await findDueNotifications(db.kysely, now, after, SCAN_PAGE);
+      const saturated = [...this.perHost]
+        .filter(([, n]) => n >= config.notifyPerHostConcurrency)
+        .map(([host]) => host);
+      const page = await findDueNotifications(db.kysely, now, after, SCAN_PAGE, saturated);
       scanned += page.length;
       for (const row of page) {
         if (!this.hasRoom()) break;

@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database, NotificationTable } from '../db/schema.js';
+import { hostOf } from '../lib/urls.js';
 import type { OutboundNotification } from './gatepay-notification.js';
 
 export type NotificationRow = Selectable<NotificationTable>;
@@ -28,6 +29,7 @@ export async function insertNotification(
       content_type: v.request.contentType,
       success_rule: v.request.successRule,
       webhook_id: v.webhookId,
+      target_host: hostOf(v.request.url),
       state: 'pending',
       next_attempt_at: v.now,
       created_at: v.now,
@@ -64,6 +66,8 @@ export async function findDueNotifications(
   now: number,
   after: { nextAttemptAt: number; id: number } | null,
   limit: number,
+  /** Hosts at their concurrency cap: their rows are left out rather than read and skipped. */
+  excludeHosts: readonly string[] = [],
 ): Promise<DueNotification[]> {
   let q = db
     .selectFrom('notifications')
@@ -71,6 +75,7 @@ export async function findDueNotifications(
     .where('state', '=', 'pending')
     .where('next_attempt_at', '<=', now)
     .where('lease_until', '<=', now);
+  if (excludeHosts.length > 0) q = q.where('target_host', 'not in', excludeHosts);
   if (after) {
     q = q.where((eb) =>
       eb.or([

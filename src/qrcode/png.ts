@@ -19,24 +19,27 @@ function chunk(type: string, data: Buffer): Buffer {
 export function matrixToPng(matrix: boolean[][], scale: number, border: number): Buffer {
   const modules = matrix.length;
   const side = (modules + border * 2) * scale;
-  const rowBytes = Math.ceil(side / 8);
-  const raw = Buffer.alloc((rowBytes + 1) * side, 0);
-  // Start white (bit 1 = white in grayscale), then clear the dark modules.
-  for (let y = 0; y < side; y++) raw.fill(0xff, y * (rowBytes + 1) + 1, (y + 1) * (rowBytes + 1));
+  const stride = Math.ceil(side / 8) + 1; // filter byte + packed pixels
+  // Grayscale 1-bit: 1 = white. Start all white (filter bytes 0 are set per row below).
+  const raw = Buffer.alloc(stride * side, 0xff);
+  const row = Buffer.alloc(stride);
   for (let my = 0; my < modules; my++) {
-    const row = matrix[my] as boolean[];
+    // Build one pixel row for this module row, then repeat it `scale` times.
+    row.fill(0xff);
+    row[0] = 0;
+    const cells = matrix[my] as boolean[];
     for (let mx = 0; mx < modules; mx++) {
-      if (!row[mx]) continue;
+      if (!cells[mx]) continue;
       const x0 = (mx + border) * scale;
-      for (let dy = 0; dy < scale; dy++) {
-        const base = ((my + border) * scale + dy) * (rowBytes + 1) + 1;
-        for (let x = x0; x < x0 + scale; x++) {
-          const i = base + (x >> 3);
-          raw[i] = (raw[i] as number) & ~(0x80 >> (x & 7));
-        }
+      for (let x = x0; x < x0 + scale; x++) {
+        const i = 1 + (x >> 3);
+        row[i] = (row[i] as number) & ~(0x80 >> (x & 7));
       }
     }
+    const y0 = (my + border) * scale;
+    for (let dy = 0; dy < scale; dy++) row.copy(raw, (y0 + dy) * stride);
   }
+  for (let y = 0; y < side; y++) raw[y * stride] = 0;
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(side, 0);
   ihdr.writeUInt32BE(side, 4);
