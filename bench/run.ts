@@ -10,16 +10,20 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { format, resolveConfig } from 'prettier';
 import { describeMachine, machineInfo } from './lib/machine.js';
 import { commandLine, readOptions } from './lib/options.js';
 import { busyWarning, formatChecks, formatTable } from './lib/table.js';
 import type { BenchContext, Check, Row, Section } from './lib/types.js';
 import { bare } from './sections/bare.js';
 import { create } from './sections/create.js';
+import { live } from './sections/live.js';
+import { monitor } from './sections/monitor.js';
+import { notify } from './sections/notify.js';
 import { seeded } from './sections/seeded.js';
 
 /** Every section, in the order they run. Add new ones (notifications, monitor push …) here. */
-const SECTIONS: Section[] = [bare, create, seeded];
+const SECTIONS: Section[] = [bare, create, seeded, notify, monitor, live];
 
 function select(only: string[] | null): Section[] {
   if (only === null) return SECTIONS;
@@ -83,7 +87,12 @@ async function main() {
   }
 
   const bareRow = rows.find((r) => r.id === 'bare.json');
-  for (const r of rows) if (bareRow && r !== bareRow) r.ratioToBare = r.reqPerSec / bareRow.reqPerSec;
+  // Only sections that declare they compare against the bare route get a ratio (a notification
+  // or push rate divided by an HTTP request rate would mean nothing).
+  const comparing = new Set(sections.filter((s) => s.needs?.includes('bare')).map((s) => s.name));
+  for (const r of rows) {
+    if (bareRow && r !== bareRow && comparing.has(r.section)) r.ratioToBare = r.reqPerSec / bareRow.reqPerSec;
+  }
   const checks: Check[] = sections.flatMap((s) => s.aims?.(rows) ?? []);
   const seconds = (Date.now() - started) / 1000;
 
@@ -110,24 +119,21 @@ async function main() {
   out.push('', `total ${seconds.toFixed(0)} s; results in bench/results/latest.json`, '');
   process.stdout.write(out.join('\n'));
 
-  writeFileSync(
-    join(resultsDir, 'latest.json'),
-    `${JSON.stringify(
-      {
-        startedAt: new Date(started).toISOString(),
-        seconds: Math.round(seconds),
-        command,
-        machine,
-        options,
-        rows,
-        aims: checks,
-        facts,
-        failures,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  const resultsFile = join(resultsDir, 'latest.json');
+  const json = JSON.stringify({
+    startedAt: new Date(started).toISOString(),
+    seconds: Math.round(seconds),
+    command,
+    machine,
+    options,
+    rows,
+    aims: checks,
+    facts,
+    failures,
+  });
+  // Formatted as the repository's Prettier config wants, so `npm run format:check` stays green.
+  const prettierOptions = (await resolveConfig(resultsFile)) ?? {};
+  writeFileSync(resultsFile, await format(json, { ...prettierOptions, parser: 'json' }));
   if (failures.length > 0) process.exitCode = 1;
 }
 

@@ -14,7 +14,7 @@ const FIND_SAMPLE = 50_000;
 export interface GatepayScenario {
   /** Section name: row ids are `${section}.cloudpay` etc. */
   section: string;
-  /** How the database differs, for the table: `empty database`, `1,000,000 orders`. */
+  /** How the database differs, for the table: `empty DB`, `1,000,000 orders`. */
   label: string;
   /** A fresh database for one server run (a copy of the section's template). */
   database(name: string): Promise<string>;

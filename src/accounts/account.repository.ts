@@ -43,8 +43,10 @@ export async function listEnabledAccountsWithLoad(
   type: string,
   dayStart: number,
   now: number,
+  /** Whether every account's takings today are wanted ('even' rotation); capped accounts always get them. */
+  allReceived = true,
 ): Promise<Array<Account & { receivedTodayCents: number; pendingCents: number }>> {
-  const { rows } = await enabledWithLoad(db, dayStart, now, merchantId, type);
+  const { rows } = await enabledWithLoad(db, allReceived ? 1 : 0, dayStart, now, merchantId, type);
   return rows.map((r) => ({
     ...accountFromRow(r),
     receivedTodayCents: Number(r.received_today ?? 0),
@@ -53,18 +55,26 @@ export async function listEnabledAccountsWithLoad(
 }
 
 const enabledWithLoad = prepared<
-  [number, number, number, string],
+  [number, number, number, number, string],
   Selectable<AccountTable> & { received_today: number | null; pending: number | null }
 >((db, p) =>
   db
     .selectFrom('accounts as a')
     .selectAll('a')
     .select((eb) => [
+      // Today's takings cost a read per payment: only for 'even' rotation and capped accounts.
       eb
-        .selectFrom('payments as pay')
-        .select(sql<number>`coalesce(sum(pay.amount_cents), 0)`.as('s'))
-        .whereRef('pay.account_id', '=', 'a.id')
-        .where('pay.paid_at', '>=', p(0))
+        .case()
+        .when(eb.and([eb('a.daily_cap_cents', 'is', null), sql<boolean>`${p(0)} = 0`]))
+        .then(sql<number>`0`)
+        .else(
+          eb
+            .selectFrom('payments as pay')
+            .select(sql<number>`coalesce(sum(pay.amount_cents), 0)`.as('s'))
+            .whereRef('pay.account_id', '=', 'a.id')
+            .where('pay.paid_at', '>=', p(1)),
+        )
+        .end()
         .as('received_today'),
       // Only a daily cap needs the open orders' sum; skip it for the usual uncapped account.
       eb
@@ -77,13 +87,13 @@ const enabledWithLoad = prepared<
             .select(sql<number>`coalesce(sum(o.realprice_cents), 0)`.as('s'))
             .whereRef('o.account_id', '=', 'a.id')
             .where('o.status', '=', 'unpaid')
-            .where('o.expires_at', '>', p(1)),
+            .where('o.expires_at', '>', p(2)),
         )
         .end()
         .as('pending'),
     ])
-    .where('a.merchant_id', '=', p(2))
-    .where('a.type', '=', p(3))
+    .where('a.merchant_id', '=', p(3))
+    .where('a.type', '=', p(4))
     .where('a.enabled', '=', 1),
 );
 

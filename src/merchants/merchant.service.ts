@@ -41,6 +41,9 @@ export interface MerchantSettings {
   allowOffline?: boolean;
 }
 
+/** How long a merchant looked up by appkey is reused (see `findByAppkey`). */
+const MERCHANT_CACHE_MS = 1000;
+
 function url(field: string, value: string): string {
   if (!isHttpUrl(value)) throw new InvalidInputError(`${field} must be an http(s) URL`);
   return value;
@@ -77,9 +80,23 @@ export class MerchantService {
     return m;
   }
 
-  findByAppkey(appkey: string): Promise<Merchant | null> {
-    return findMerchantByAppkey(this.db.kysely, appkey);
+  /**
+   * The merchant a signed request names, on every merchant-API call. Kept for a second: a change
+   * made in this process applies at once, one made by another process (the CLI) within a second.
+   */
+  async findByAppkey(appkey: string): Promise<Merchant | null> {
+    const now = Date.now();
+    const hit = this.byAppkey.get(appkey);
+    if (hit && now - hit.at < MERCHANT_CACHE_MS) return hit.merchant;
+    const merchant = await findMerchantByAppkey(this.db.kysely, appkey);
+    if (merchant) {
+      if (this.byAppkey.size >= 10_000) this.byAppkey.clear();
+      this.byAppkey.set(appkey, { merchant, at: now });
+    }
+    return merchant;
   }
+
+  private readonly byAppkey = new Map<string, { merchant: Merchant; at: number }>();
 
   async set(id: number, s: MerchantSettings): Promise<Merchant> {
     const v: Updateable<MerchantTable> = {};
@@ -132,6 +149,8 @@ export class MerchantService {
     if (Object.keys(v).length > 0 && !(await updateMerchant(this.db.kysely, id, v))) {
       throw new NotFoundError(`merchant ${id} not found`);
     }
-    return this.get(id);
+    const merchant = await this.get(id);
+    this.byAppkey.delete(merchant.appkey);
+    return merchant;
   }
 }

@@ -194,7 +194,14 @@ export class OrderService {
   private async eligibleAccounts(merchant: Merchant, type: PaymentType, priceCents: number, now: number) {
     const dayStart = startOfLocalDay(now, BUSINESS_UTC_OFFSET_MINUTES);
     const minute = minuteOfLocalDay(now, BUSINESS_UTC_OFFSET_MINUTES);
-    const all = await listEnabledAccountsWithLoad(this.db.kysely, merchant.id, type, dayStart, now);
+    const all = await listEnabledAccountsWithLoad(
+      this.db.kysely,
+      merchant.id,
+      type,
+      dayStart,
+      now,
+      merchant.rotation === 'even',
+    );
     const eligible = all.filter(
       (a) =>
         (merchant.allowOffline || isOnline(a, now, this.config.monitorOfflineAfter)) &&
