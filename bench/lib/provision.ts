@@ -171,8 +171,8 @@ export function insertNotifyBacklog(
     const setPayment = db.prepare('UPDATE orders SET payment_id = ? WHERE id = ?');
     const notification = db.prepare(
       `INSERT INTO notifications (order_id, merchant_id, protocol, method, url, body, content_type,
-         success_rule, webhook_id, state, next_attempt_at, created_at)
-       VALUES (?, ?, 'gatepay', 'POST', ?, ?, 'application/x-www-form-urlencoded', 'trimmed-success', ?,
+         success_rule, webhook_id, target_host, state, next_attempt_at, created_at)
+       VALUES (?, ?, 'gatepay', 'POST', ?, ?, 'application/x-www-form-urlencoded', 'trimmed-success', ?, ?,
          'pending', ?, ?)`,
     );
     const rnd = randomBytes(28 * n);
@@ -217,7 +217,9 @@ export function insertNotifyBacklog(
           appkey: merchant.appkey,
         }).toString();
         const webhookId = `msg_${rnd.subarray(i * 28 + 16, i * 28 + 28).toString('base64url')}`;
-        notification.run(id, merchant.id, merchant.notifyUrl, body, webhookId, now, now);
+        // As src/notify/notification.repository.ts insertNotification writes it.
+        const host = new URL(merchant.notifyUrl).host.toLowerCase();
+        notification.run(id, merchant.id, merchant.notifyUrl, body, webhookId, host, now, now);
       }
     })();
   } finally {

@@ -14,6 +14,7 @@ import {
   claimNotification,
   countScheduledAttempts,
   findDueNotifications,
+  findDueNotificationsForHost,
   findLatestNotificationForOrder,
   findNextDueAt,
   findNotificationForSend,
@@ -56,7 +57,11 @@ export interface DispatcherDeps {
   leaseMs?: number;
 }
 
-const SCAN_PAGE = 200;
+/**
+ * Rows read per query. Small, because each page leaves out the hosts that filled up during the
+ * previous one: a pass after one attempt ends reads a few rows, not a backlog.
+ */
+const SCAN_PAGE = 32;
 /** Rows looked at per pass: enough to see past a backlog of one saturated host. */
 const SCAN_LIMIT = 5000;
 
@@ -106,6 +111,18 @@ export class NotificationDispatcher {
    * whenever an attempt frees a slot. Calls during a pass make it run once more.
    */
   wake(): void {
+    this.run(null);
+  }
+
+  /**
+   * After an attempt for `host` ends: only that host got a free slot, so look at its due rows
+   * alone (an indexed read of a few rows) rather than the whole backlog.
+   */
+  private wakeHost(host: string): void {
+    this.run(host);
+  }
+
+  private run(host: string | null): void {
     if (this.stopped) return;
     if (this.pass) {
       this.again = true;
@@ -113,16 +130,31 @@ export class NotificationDispatcher {
     }
     this.pass = (async () => {
       try {
-        do {
+        if (host !== null) await this.fillHost(host);
+        else this.again = true;
+        while (this.again && !this.stopped) {
           this.again = false;
           await this.fillSlots();
-        } while (this.again && !this.stopped);
+        }
       } catch (err) {
         this.deps.log?.error({ err }, 'notification dispatch pass failed');
       } finally {
         this.pass = null;
       }
     })();
+  }
+
+  private async fillHost(host: string): Promise<void> {
+    const { db, config, clock } = this.deps;
+    const free = config.notifyPerHostConcurrency - (this.perHost.get(host) ?? 0);
+    if (free <= 0 || !this.hasRoom()) return;
+    const now = clock();
+    for (const row of await findDueNotificationsForHost(db.kysely, now, host, free)) {
+      if (!this.hasRoom() || (this.perHost.get(host) ?? 0) >= config.notifyPerHostConcurrency) break;
+      const leaseUntil = now + this.leaseMs;
+      if (!(await claimNotification(db.kysely, row.id, now, leaseUntil))) continue;
+      this.begin(host, this.attempt(row.id, 'scheduled', leaseUntil));
+    }
   }
 
   private hasRoom(): boolean {
@@ -142,7 +174,7 @@ export class NotificationDispatcher {
       scanned += page.length;
       for (const row of page) {
         if (!this.hasRoom()) break;
-        const host = hostKey(row.url);
+        const host = row.host || hostKey(row.url);
         if ((this.perHost.get(host) ?? 0) >= config.notifyPerHostConcurrency) continue;
         const leaseUntil = now + this.leaseMs;
         if (!(await claimNotification(db.kysely, row.id, now, leaseUntil))) continue;
@@ -179,12 +211,15 @@ export class NotificationDispatcher {
     this.inFlight++;
     this.perHost.set(host, (this.perHost.get(host) ?? 0) + 1);
     const done = attempt.finally(() => {
+      const wasFull = !this.hasRoom();
       this.inFlight--;
       const left = (this.perHost.get(host) ?? 1) - 1;
       if (left === 0) this.perHost.delete(host);
       else this.perHost.set(host, left);
       this.running.delete(done);
-      this.wake();
+      // A freed global slot may go to any host; a freed host slot only to that host.
+      if (wasFull || host === '') this.wake();
+      else this.wakeHost(host);
     });
     this.running.add(done);
   }

@@ -54,6 +54,8 @@ export async function findLatestNotificationForOrder(db: Kysely<Database>, order
 export interface DueNotification {
   id: number;
   url: string;
+  /** `host[:port]` of the URL ('' on rows written before it was stored). */
+  host: string;
   nextAttemptAt: number;
 }
 
@@ -71,7 +73,7 @@ export async function findDueNotifications(
 ): Promise<DueNotification[]> {
   let q = db
     .selectFrom('notifications')
-    .select(['id', 'url', 'next_attempt_at'])
+    .select(['id', 'url', 'target_host', 'next_attempt_at'])
     .where('state', '=', 'pending')
     .where('next_attempt_at', '<=', now)
     .where('lease_until', '<=', now);
@@ -85,7 +87,33 @@ export async function findDueNotifications(
     );
   }
   const rows = await q.orderBy('next_attempt_at').orderBy('id').limit(limit).execute();
-  return rows.map((r) => ({ id: Number(r.id), url: r.url, nextAttemptAt: Number(r.next_attempt_at) }));
+  return rows.map((r) => ({
+    id: Number(r.id),
+    url: r.url,
+    host: r.target_host,
+    nextAttemptAt: Number(r.next_attempt_at),
+  }));
+}
+
+/** Due rows of one target host, oldest first (index notifications_host_due). */
+export async function findDueNotificationsForHost(
+  db: Kysely<Database>,
+  now: number,
+  host: string,
+  limit: number,
+): Promise<Array<{ id: number }>> {
+  const rows = await db
+    .selectFrom('notifications')
+    .select('id')
+    .where('state', '=', 'pending')
+    .where('target_host', '=', host)
+    .where('next_attempt_at', '<=', now)
+    .where('lease_until', '<=', now)
+    .orderBy('next_attempt_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ id: Number(r.id) }));
 }
 
 /**

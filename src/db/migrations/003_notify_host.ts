@@ -11,6 +11,11 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
     .alterTable('notifications')
     .addColumn('target_host', 'text', (c) => c.notNull().defaultTo(''))
     .execute();
+  await db.schema
+    .createIndex('notifications_host_due')
+    .on('notifications')
+    .columns(['state', 'target_host', 'next_attempt_at'])
+    .execute();
   // Summing an account's takings since a time reads only the index, not every payment row.
   await db.schema.dropIndex('payments_account_paid').execute();
   await db.schema
