@@ -25,6 +25,7 @@ export async function startGatewayChild(
   ctx: BenchContext,
   dbPath: string,
   label: string,
+  env: Record<string, string> = {},
 ): Promise<ChildServer> {
   const cpuProfDir = ctx.options.cpuProf ? join(ctx.resultsDir, 'profiles', label) : undefined;
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
@@ -39,6 +40,7 @@ export async function startGatewayChild(
       DATABASE_URL: `sqlite:${dbPath}`,
       LOG_LEVEL: 'warn',
       ...(queryStatsFile ? { BENCH_QUERY_STATS_FILE: queryStatsFile } : {}),
+      ...env,
     },
     { label, cpuProfDir, preload },
   );

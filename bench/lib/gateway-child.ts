@@ -1,10 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { type ChildServer, startChild } from './child.js';
+import type { ChildServer } from './child.js';
+import { startGatewayChild } from './gatepay-scenario.js';
 import { formatQueryCosts, summarise, takeQueryStats } from './query-stats.js';
 import type { BenchContext } from './types.js';
-
-const SERVER = new URL('../server.ts', import.meta.url);
 
 /**
  * Starts the real gateway (bench/server.ts) over `dbPath` in a child process, like
@@ -18,25 +15,7 @@ export async function startPushGateway(
   label: string,
   env: Record<string, string> = {},
 ): Promise<ChildServer> {
-  const cpuProfDir = ctx.options.cpuProf ? join(ctx.resultsDir, 'profiles', label) : undefined;
-  if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
-  const preload = ctx.options.experiments.map((name) => new URL(`../preload/${name}.ts`, import.meta.url));
-  const queryStatsFile = ctx.options.queryStats ? join(ctx.tmpDir, `query-stats-${label}.json`) : undefined;
-  if (queryStatsFile) preload.push(new URL('../preload/query-stats.ts', import.meta.url));
-  const server = await startChild(
-    SERVER,
-    {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: `sqlite:${dbPath}`,
-      LOG_LEVEL: 'warn',
-      ALLOW_PRIVATE_CALLBACKS: '1',
-      ...(queryStatsFile ? { BENCH_QUERY_STATS_FILE: queryStatsFile } : {}),
-      ...env,
-    },
-    { label, cpuProfDir, preload },
-  );
-  return { ...server, queryStatsFile };
+  return startGatewayChild(ctx, dbPath, label, { ALLOW_PRIVATE_CALLBACKS: '1', ...env });
 }
 
 /** Drops the statement totals gathered so far (setup, warm-up), when BENCH_QUERY_STATS is on. */

@@ -97,16 +97,6 @@ const enabledWithLoad = prepared<
     .where('a.enabled', '=', 1),
 );
 
-/** Enabled accounts of one merchant and type, with what each received since `dayStart`. */
-export async function listEnabledAccountsWithReceived(
-  db: Kysely<Database>,
-  merchantId: number,
-  type: string,
-  dayStart: number,
-): Promise<Array<Account & { receivedTodayCents: number }>> {
-  return listEnabledAccountsWithLoad(db, merchantId, type, dayStart, Number.MAX_SAFE_INTEGER);
-}
-
 /** Every account that takes part in the V免签 app protocol, with its key. */
 export async function listVmqKeys(db: Kysely<Database>): Promise<Array<{ id: number; key: string }>> {
   const rows = await db

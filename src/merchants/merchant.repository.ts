@@ -36,8 +36,3 @@ export async function updateMerchant(
   const res = await db.updateTable('merchants').set(values).where('id', '=', id).executeTakeFirst();
   return Number(res.numUpdatedRows) > 0;
 }
-
-export async function listMerchants(db: Kysely<Database>): Promise<Merchant[]> {
-  const rows = await db.selectFrom('merchants').selectAll().orderBy('id').execute();
-  return rows.map(merchantFromRow);
-}

@@ -66,7 +66,6 @@ const SCAN_PAGE = 32;
 const SCAN_LIMIT = 5000;
 
 /** `host:port` of a target: the unit of the per-host concurrency cap. */
-const hostKey = hostOf;
 
 /**
  * The push network's worker. Each pass looks through the due rows (oldest first) and starts an
@@ -174,7 +173,7 @@ export class NotificationDispatcher {
       scanned += page.length;
       for (const row of page) {
         if (!this.hasRoom()) break;
-        const host = row.host || hostKey(row.url);
+        const host = row.host || hostOf(row.url);
         if ((this.perHost.get(host) ?? 0) >= config.notifyPerHostConcurrency) continue;
         const leaseUntil = now + this.leaseMs;
         if (!(await claimNotification(db.kysely, row.id, now, leaseUntil))) continue;
