@@ -1,7 +1,22 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  type KyselyPlugin,
+  OperationNodeTransformer,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  type SelectQueryNode,
+  SqliteDialect,
+  SqliteDriver,
+  type UnknownRow,
+} from 'kysely';
 import { startCheckpointer } from './checkpointer.js';
 import type { Database } from './schema.js';
 
@@ -38,6 +53,49 @@ function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
 }
 
 /**
+ * Every SQLite transaction begins IMMEDIATE: it takes the write lock at BEGIN, waiting up to
+ * `busy_timeout` for another process's writer. A deferred BEGIN would start as a reader and fail
+ * with SQLITE_BUSY at once when its first write finds another process committed meanwhile, which
+ * `busy_timeout` does not cover.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly database: SQLite.Database) {
+    super({ database });
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver({ database: this.database });
+  }
+}
+
+const ROW_LOCKS = new Set(['ForUpdate', 'ForNoKeyUpdate', 'ForShare', 'ForKeyShare', 'NoWait', 'SkipLocked']);
+
+/** Drops `FOR UPDATE` and friends, which SQLite does not parse; its IMMEDIATE transactions lock the whole file. */
+class StripRowLocks extends OperationNodeTransformer {
+  protected override transformSelectQuery(node: SelectQueryNode): SelectQueryNode {
+    const out = super.transformSelectQuery(node);
+    if (!out.endModifiers?.length) return out;
+    const endModifiers = out.endModifiers.filter((m) => !m.modifier || !ROW_LOCKS.has(m.modifier));
+    return { ...out, endModifiers: endModifiers.length ? endModifiers : undefined };
+  }
+}
+
+class SqliteRowLocksPlugin implements KyselyPlugin {
+  private readonly transformer = new StripRowLocks();
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    return this.transformer.transformNode(args.node);
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}
+
+/**
  * Opens the database named by `DATABASE_URL`. SQLite runs in WAL mode with a busy timeout so the
  * CLI and a running server can share the file.
  */
@@ -59,6 +117,8 @@ export async function connectDatabase(url: string, opts: ConnectOptions = {}): P
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
+    // Truncate the WAL back to 4 MB after each checkpoint instead of keeping its high-water mark.
+    sqlite.pragma('journal_size_limit = 4194304');
     let stopCheckpointer: (() => Promise<void>) | null = null;
     if (opts.backgroundCheckpoints && path !== ':memory:') {
       // The worker checkpoints every 200 ms; the high threshold only guards against a dead worker.
@@ -66,7 +126,8 @@ export async function connectDatabase(url: string, opts: ConnectOptions = {}): P
       stopCheckpointer = startCheckpointer(path, 200, opts.onBackgroundError ?? (() => {}));
     }
     const kysely = new Kysely<Database>({
-      dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+      dialect: new ImmediateSqliteDialect(withStatementCache(sqlite)),
+      plugins: [new SqliteRowLocksPlugin()],
     });
     return {
       kysely,
