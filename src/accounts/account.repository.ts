@@ -1,5 +1,6 @@
 import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
 import { prepared } from '../db/prepared.js';
+import type { Tx } from '../db/tx.js';
 import type { AccountTable, Database } from '../db/schema.js';
 import { type Account, accountFromRow } from './account.model.js';
 
@@ -16,6 +17,27 @@ export async function findAccountById(db: Kysely<Database>, id: number): Promise
 export async function findAccountByMonitorKey(db: Kysely<Database>, key: string): Promise<Account | null> {
   const row = await db.selectFrom('accounts').selectAll().where('monitor_key', '=', key).executeTakeFirst();
   return row ? accountFromRow(row) : null;
+}
+
+/**
+ * Whether the account has an order a buyer may still be paying: unpaid, or expired at or after
+ * `expiredSince` (now minus the grace window). An unpaid order past its deadline that the
+ * expirer has not swept yet counts like an expired one.
+ */
+export async function hasOrderOpenOrInGrace(
+  db: Kysely<Database>,
+  accountId: number,
+  expiredSince: number,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('orders')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('status', 'in', ['unpaid', 'expired'])
+    .where('expires_at', '>', expiredSince)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 export async function listAccounts(db: Kysely<Database>, merchantId?: number): Promise<Account[]> {
@@ -192,3 +214,31 @@ const lastPaid = prepared<[number], { account_id: number }>((db, p) =>
     .orderBy('paid_at', 'desc')
     .limit(1),
 );
+
+/**
+ * Locks one account row (PostgreSQL) and returns what counts against its daily cap at `now`:
+ * payments received since `dayStart` plus the realprices of its open orders. Called inside the
+ * claim's transaction so that concurrent creations on a capped account are counted one by one.
+ */
+export async function lockAccountLoad(
+  trx: Tx,
+  accountId: number,
+  dayStart: number,
+  now: number,
+): Promise<number> {
+  await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().execute();
+  const received = await trx
+    .selectFrom('payments')
+    .select(sql<number>`coalesce(sum(amount_cents), 0)`.as('s'))
+    .where('account_id', '=', accountId)
+    .where('paid_at', '>=', dayStart)
+    .executeTakeFirstOrThrow();
+  const pending = await trx
+    .selectFrom('orders')
+    .select(sql<number>`coalesce(sum(realprice_cents), 0)`.as('s'))
+    .where('account_id', '=', accountId)
+    .where('status', '=', 'unpaid')
+    .where('expires_at', '>', now)
+    .executeTakeFirstOrThrow();
+  return Number(received.s) + Number(pending.s);
+}

@@ -26,6 +26,8 @@ export const AUDIT_ACTIONS = [
   'account.enable',
   'account.disable',
   'account.codes_import',
+  'account.rotate_key',
+  'order.oversold',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -93,6 +93,14 @@ export interface OrderTable {
   expires_at: number;
   paid_at: number | null;
   payment_id: number | null;
+  /** End of this order's hold on its slot: `expires_at + grace`, or when it was paid if sooner. */
+  hold_until: Generated<number>;
+  /** Where the order came from: 'api' (a merchant's signed request), 'quick' (the quick collection page). */
+  origin: Generated<string>;
+  /** The buyer's address, kept for quick-collection orders (per-address limits). */
+  client_address: Generated<string>;
+  /** 1 when a late payment paid it after its stock was sold to others. */
+  oversold: Generated<number>;
 }
 
 export interface OrderItemTable {
@@ -123,6 +131,8 @@ export interface PaymentTable {
   order_id: number | null;
   late: Generated<number>;
   created_at: number;
+  /** Why it is unmatched: 'no_order', 'ambiguous', 'order_paid' ('' when matched). */
+  match_note: Generated<string>;
 }
 
 export interface NotificationTable {

@@ -25,7 +25,15 @@ export interface Order {
   expiresAt: number;
   paidAt: number | null;
   paymentId: number | null;
+  /** End of its hold on the slot (account, type, realprice): `expires_at + grace`, or when paid. */
+  holdUntil: number;
+  origin: OrderOrigin;
+  /** Paid by a late payment after its stock had been sold to others. */
+  oversold: boolean;
 }
+
+/** Who asked for the order: a merchant's signed API request, or a buyer on the quick collection page. */
+export type OrderOrigin = 'api' | 'quick';
 
 export function orderFromRow(r: Selectable<OrderTable>): Order {
   return {
@@ -48,5 +56,8 @@ export function orderFromRow(r: Selectable<OrderTable>): Order {
     expiresAt: Number(r.expires_at),
     paidAt: r.paid_at === null ? null : Number(r.paid_at),
     paymentId: r.payment_id === null ? null : Number(r.payment_id),
+    holdUntil: Number(r.hold_until),
+    origin: r.origin as OrderOrigin,
+    oversold: r.oversold === 1,
   };
 }

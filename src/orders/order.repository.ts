@@ -1,4 +1,5 @@
 import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { expectOneRow, LostUpdateError, type Tx } from '../db/tx.js';
 import { prepared } from '../db/prepared.js';
 import type { Database, OrderTable } from '../db/schema.js';
 import { sourcesOf } from '../domain/order-state.js';
@@ -32,7 +33,7 @@ export async function findOrderById(db: Kysely<Database>, id: number): Promise<O
 }
 
 /** The columns a new order is inserted with, in a fixed order (the statement is prepared once). */
-type NewOrder = Omit<Insertable<OrderTable>, 'id' | 'late' | 'paid_at' | 'payment_id'>;
+type NewOrder = Omit<Insertable<OrderTable>, 'id' | 'late' | 'paid_at' | 'payment_id' | 'oversold'>;
 const NEW_ORDER_COLUMNS = [
   'merchant_id',
   'account_id',
@@ -49,6 +50,9 @@ const NEW_ORDER_COLUMNS = [
   'status',
   'created_at',
   'expires_at',
+  'hold_until',
+  'origin',
+  'client_address',
 ] as const satisfies ReadonlyArray<keyof NewOrder>;
 
 const insertOrderQuery = prepared<unknown[], { id: number }>((db, p) =>
@@ -87,105 +91,38 @@ export async function findOrderItems(db: Kysely<Database>, orderId: number) {
   return db.selectFrom('order_items').selectAll().where('order_id', '=', orderId).execute();
 }
 
-/** Amounts in [lo, hi] still held on one account and type at `now`. */
-export async function heldAmounts(
-  trx: Transaction<Database>,
-  accountId: number,
-  type: string,
-  lo: number,
-  hi: number,
-  now: number,
-): Promise<Set<number>> {
-  const { rows } = await heldQuery(trx, accountId, type, lo, hi, now);
-  return new Set(rows.map((r) => Number(r.amount_cents)));
-}
-
-const heldQuery = prepared<[number, string, number, number, number], { amount_cents: number }>((db, p) =>
-  db
-    .selectFrom('slots')
-    .select('amount_cents')
-    .where('account_id', '=', p(0))
-    .where('type', '=', p(1))
-    .where('amount_cents', '>=', p(2))
-    .where('amount_cents', '<=', p(3))
-    .where('hold_until', '>=', p(4)),
-);
-
-const claimQuery = prepared<[number, string, number, string, number, number], { order_token: string }>(
-  (db, p) =>
-    db
-      .insertInto('slots')
-      .values({ account_id: p(0), type: p(1), amount_cents: p(2), order_token: p(3), hold_until: p(4) })
-      .onConflict((oc) =>
-        oc
-          .columns(['account_id', 'type', 'amount_cents'])
-          .doUpdateSet((eb) => ({
-            order_token: eb.ref('excluded.order_token'),
-            hold_until: eb.ref('excluded.hold_until'),
-          }))
-          .where('slots.hold_until', '<', p(5)),
-      )
-      .returning('order_token'),
-);
-
-/**
- * Claims one slot with a single atomic statement: insert it, or take over a row whose hold has
- * lapsed. Two concurrent claims of the same slot can never both succeed, on SQLite or PostgreSQL.
- */
-export async function claimSlot(
-  trx: Transaction<Database>,
-  slot: { accountId: number; type: string; amountCents: number; orderToken: string; holdUntil: number },
-  now: number,
-): Promise<boolean> {
-  const { rows } = await claimQuery(
-    trx,
-    slot.accountId,
-    slot.type,
-    slot.amountCents,
-    slot.orderToken,
-    slot.holdUntil,
-    now,
-  );
-  return rows[0]?.order_token === slot.orderToken;
-}
-
-/** The order still holding a slot, if its hold has not lapsed at `now`. */
-export async function findSlotHolder(
-  trx: Transaction<Database>,
-  accountId: number,
-  type: string,
-  amountCents: number,
-  now: number,
-): Promise<Order | null> {
-  const row = await trx
-    .selectFrom('slots as s')
-    .innerJoin('orders as o', 'o.token', 's.order_token')
-    .selectAll('o')
-    .where('s.account_id', '=', accountId)
-    .where('s.type', '=', type)
-    .where('s.amount_cents', '=', amountCents)
-    .where('s.hold_until', '>=', now)
-    .executeTakeFirst();
+/** Reads one order and locks its row (PostgreSQL) until the transaction ends. */
+export async function lockOrderById(trx: Tx, id: number): Promise<Order | null> {
+  const row = await trx.selectFrom('orders').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
   return row ? orderFromRow(row) : null;
 }
 
-export async function releaseSlot(trx: Transaction<Database>, orderToken: string): Promise<void> {
-  await trx.deleteFrom('slots').where('order_token', '=', orderToken).execute();
-}
-
-/** Guarded transition to `paid`: only from a status that may become paid. */
+/**
+ * The paid transition, guarded by the status the caller read under its lock: a row that changed
+ * meanwhile is a lost update and rolls the transaction back.
+ */
 export async function markOrderPaid(
-  trx: Transaction<Database>,
-  orderId: number,
-  v: { paidAt: number; paymentId: number; late: boolean },
-): Promise<boolean> {
+  trx: Tx,
+  order: Order,
+  v: { paidAt: number; paymentId: number; late: boolean; holdUntil: number; oversold: boolean },
+): Promise<void> {
+  if (!sourcesOf('paid').includes(order.status)) {
+    throw new LostUpdateError(`order ${order.id} is ${order.status} and cannot become paid`);
+  }
   const res = await trx
     .updateTable('orders')
-    .set({ status: 'paid', paid_at: v.paidAt, payment_id: v.paymentId, late: v.late ? 1 : 0 })
-    .where('id', '=', orderId)
-    .where('status', 'in', sourcesOf('paid'))
+    .set({
+      status: 'paid',
+      paid_at: v.paidAt,
+      payment_id: v.paymentId,
+      late: v.late ? 1 : 0,
+      hold_until: v.holdUntil,
+      oversold: v.oversold ? 1 : 0,
+    })
+    .where('id', '=', order.id)
+    .where('status', '=', order.status)
     .executeTakeFirst();
-  return Number(res.numUpdatedRows) === 1;
+  expectOneRow(res, `paid transition of order ${order.id}`);
 }
 
 /** Expires unpaid orders past their deadline; returns them. */
@@ -212,7 +149,8 @@ export async function expireDueOrders(
   return rows.map(orderFromRow);
 }
 
-export async function countOrdersSince(
+/** Orders a merchant's API created since `since` (the daily quota); quick-collection orders do not count. */
+export async function countApiOrdersSince(
   db: Kysely<Database>,
   merchantId: number,
   since: number,
@@ -222,6 +160,26 @@ export async function countOrdersSince(
     .select(sql<number>`count(*)`.as('n'))
     .where('merchant_id', '=', merchantId)
     .where('created_at', '>=', since)
+    .where('origin', '!=', 'quick')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Quick-collection orders of one buyer address still open at `now` (index `orders_quick_open`). */
+export async function countOpenQuickOrders(
+  trx: Tx,
+  merchantId: number,
+  clientAddress: string,
+  now: number,
+): Promise<number> {
+  const row = await trx
+    .selectFrom('orders')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('merchant_id', '=', merchantId)
+    .where('client_address', '=', clientAddress)
+    .where('origin', '=', 'quick')
+    .where('expires_at', '>', now)
+    .where('status', '=', 'unpaid')
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }

@@ -3,6 +3,7 @@ import { isOnline } from '../accounts/account.model.js';
 import {
   findAccountById,
   lastPaidAccountId,
+  lockAccountLoad,
   listEnabledAccountsWithLoad,
 } from '../accounts/account.repository.js';
 import type { Config } from '../config.js';
@@ -13,7 +14,9 @@ import { effectiveStatus, type PaymentType } from '../domain/order-state.js';
 import type { Random } from '../domain/random.js';
 import { rotate } from '../domain/rotation.js';
 import { checkRules, minuteOfLocalDay, startOfLocalDay } from '../domain/rules.js';
-import { candidateAmounts, firstFreeAmount } from '../domain/slots.js';
+import { candidateAmounts } from '../domain/slots.js';
+import { transact, type Tx } from '../db/tx.js';
+import { claimRealprice } from '../realprice/realprice.js';
 import type { EventBus } from '../events/bus.js';
 import type { Clock } from '../lib/clock.js';
 import { randomToken } from '../lib/tokens.js';
@@ -21,14 +24,13 @@ import type { Merchant } from '../merchants/merchant.model.js';
 import { findProducts, returnStock, takeStock } from '../products/product.repository.js';
 import { type Order, type OrderKind, orderFromRow } from './order.model.js';
 import {
-  claimSlot,
-  countOrdersSince,
+  countApiOrdersSince,
+  countOpenQuickOrders,
   expireDueOrders,
   findOrderById,
   findOrderByMerchantOut,
   findOrderByToken,
   findOrderItems,
-  heldAmounts,
   insertOrder,
   insertOrderItems,
 } from './order.repository.js';
@@ -49,6 +51,12 @@ export interface CreateOrderRequest {
   custom: string;
   /** The request's identity for idempotency: same fingerprint → the same order comes back. */
   fingerprint: string;
+  /**
+   * Set for orders a buyer starts on the (unsigned) quick collection page: they hold their amount
+   * for a shorter time, are limited per buyer address, and do not count against the merchant's
+   * daily API quota.
+   */
+  quick?: { clientAddress: string };
 }
 
 export interface CreatedOrder {
@@ -83,8 +91,8 @@ export class OrderService {
     if (prior) return this.sameOrConflict(prior, req.fingerprint);
 
     const now = this.clock();
-    if (merchant.dailyQuota !== null) {
-      const today = await countOrdersSince(
+    if (merchant.dailyQuota !== null && !req.quick) {
+      const today = await countApiOrdersSince(
         this.db.kysely,
         merchant.id,
         startOfLocalDay(now, BUSINESS_UTC_OFFSET_MINUTES),
@@ -96,35 +104,39 @@ export class OrderService {
     if (accounts.length === 0) throw new GatewayError(204);
 
     const token = randomToken();
-    const expiresAt = now + merchant.orderTtl * 1000;
-    const holdUntil = expiresAt + this.config.graceSeconds * 1000;
+    const { quick } = req;
+    const ttlMs = quick
+      ? Math.min(merchant.orderTtl, this.config.quickOrderTtlSeconds) * 1000
+      : merchant.orderTtl * 1000;
+    const graceMs =
+      (quick
+        ? Math.min(this.config.graceSeconds, this.config.quickOrderGraceSeconds)
+        : this.config.graceSeconds) * 1000;
+    const expiresAt = now + ttlMs;
+    const holdUntil = expiresAt + graceMs;
     const amounts = candidateAmounts(price.priceCents, merchant.offsetDirection, merchant.maxOffsetCents);
     if (amounts.length === 0) throw new GatewayError(204);
-    const lo = Math.min(...amounts);
-    const hi = Math.max(...amounts);
+    // Stock rows are taken in product id order, so concurrent multi-product orders cannot deadlock.
+    const items = [...price.items].sort((a, b) => a.productId - b.productId);
 
     try {
-      const created = await this.db.kysely.transaction().execute(async (trx) => {
-        let claimed: { account: Account; amount: number } | null = null;
-        for (const account of accounts) {
-          // A lost race (PostgreSQL) re-reads the held set and tries the next free amount.
-          for (let tries = 0; tries < 5 && !claimed; tries++) {
-            const held = await heldAmounts(trx, account.id, req.type, lo, hi, now);
-            const amount = firstFreeAmount(amounts, held);
-            if (amount === null) break;
-            const slot = {
-              accountId: account.id,
-              type: req.type,
-              amountCents: amount,
-              orderToken: token,
-              holdUntil,
-            };
-            if (await claimSlot(trx, slot, now)) claimed = { account, amount };
-          }
-          if (claimed) break;
+      const created = await transact(this.db, async (trx) => {
+        if (quick) {
+          const open = await countOpenQuickOrders(trx, merchant.id, quick.clientAddress, now);
+          if (open >= this.config.quickOrdersPerAddress)
+            throw new GatewayError(110, 'too many open orders from this address');
         }
+        const claimed = await this.claimOnFirstAccount(
+          trx,
+          accounts,
+          req.type,
+          amounts,
+          token,
+          holdUntil,
+          now,
+        );
         if (!claimed) throw new GatewayError(204);
-        for (const item of price.items) {
+        for (const item of items) {
           if (!(await takeStock(trx, item.productId, item.quantity))) throw new GatewayError(206);
         }
         const row = {
@@ -143,10 +155,13 @@ export class OrderService {
           status: 'unpaid',
           created_at: now,
           expires_at: expiresAt,
+          hold_until: holdUntil,
+          origin: quick ? 'quick' : 'api',
+          client_address: quick?.clientAddress ?? '',
         };
         const id = await insertOrder(trx, row);
         await insertOrderItems(trx, id, price.items);
-        return orderFromRow({ ...row, id, late: 0, paid_at: null, payment_id: null });
+        return orderFromRow({ ...row, id, late: 0, paid_at: null, payment_id: null, oversold: 0 });
       });
       return { order: created, existing: false };
     } catch (err) {
@@ -157,6 +172,46 @@ export class OrderService {
       }
       throw err;
     }
+  }
+
+  /**
+   * Claims a realprice on the first account (in rotation order) that has one free and, for an
+   * account with a daily cap, room under the cap for that realprice. The cap is checked inside
+   * the claim's transaction with the account row locked, counting what arrived today plus what
+   * its open orders may still bring, so concurrent orders cannot together overshoot it.
+   */
+  private async claimOnFirstAccount(
+    trx: Tx,
+    accounts: readonly Account[],
+    type: PaymentType,
+    amounts: readonly number[],
+    orderToken: string,
+    holdUntil: number,
+    now: number,
+  ): Promise<{ account: Account; amount: number } | null> {
+    for (const account of accounts) {
+      let fit = amounts;
+      const cap = account.rules.dailyCapCents;
+      if (cap !== null) {
+        const used = await lockAccountLoad(
+          trx,
+          account.id,
+          startOfLocalDay(now, BUSINESS_UTC_OFFSET_MINUTES),
+          now,
+        );
+        fit = amounts.filter((a) => used + a <= cap);
+      }
+      const amount = await claimRealprice(trx, {
+        accountId: account.id,
+        type,
+        amounts: fit,
+        orderToken,
+        holdUntil,
+        now,
+      });
+      if (amount !== null) return { account, amount };
+    }
+    return null;
   }
 
   private sameOrConflict(prior: Order, fingerprint: string): CreatedOrder {
@@ -214,16 +269,23 @@ export class OrderService {
     return rotate(merchant.rotation, eligible, this.random, last);
   }
 
-  /** Expires every unpaid order past its deadline (or just `orderId`); publishes each. */
+  /** Expires every unpaid order past its deadline (or just `orderId`); gives their stock back; publishes each. */
   async expireDue(orderId?: number): Promise<Order[]> {
     const now = this.clock();
-    const expired = await this.db.kysely.transaction().execute(async (trx) => {
+    const expired = await transact(this.db, async (trx) => {
       const rows = await expireDueOrders(trx, now, 500, orderId);
+      // Only the orders this statement moved give stock back: a concurrent payment or another
+      // instance's sweep that got there first leaves them out of `rows`.
+      const back = new Map<number, number>();
       for (const o of rows) {
         if (o.productId === '0') continue;
         for (const item of await findOrderItems(trx, o.id)) {
-          await returnStock(trx, Number(item.product_id), item.quantity);
+          const id = Number(item.product_id);
+          back.set(id, (back.get(id) ?? 0) + item.quantity);
         }
+      }
+      for (const [productId, qty] of [...back].sort((a, b) => a[0] - b[0])) {
+        await returnStock(trx, productId, qty);
       }
       return rows;
     });

@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, PaymentTable } from '../db/schema.js';
+import { expectOneRow, type Tx } from '../db/tx.js';
 
 export type PaymentRow = Selectable<PaymentTable>;
 
@@ -30,19 +31,28 @@ export async function findPaymentById(db: Kysely<Database>, id: number) {
   return db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function attachPayment(
-  trx: Transaction<Database>,
-  paymentId: number,
-  orderId: number,
-  late: boolean,
-) {
+/** Reads one payment and locks its row (PostgreSQL) until the transaction ends. */
+export async function lockPaymentById(trx: Tx, id: number) {
+  return trx.selectFrom('payments').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+/**
+ * Gives a payment its order. Guarded by `order_id IS NULL`: a payment already given to an order
+ * is a lost update that rolls the caller's transaction back, so one payment never pays two orders.
+ */
+export async function attachPayment(trx: Tx, paymentId: number, orderId: number, late: boolean) {
   const res = await trx
     .updateTable('payments')
-    .set({ order_id: orderId, late: late ? 1 : 0 })
+    .set({ order_id: orderId, late: late ? 1 : 0, match_note: '' })
     .where('id', '=', paymentId)
     .where('order_id', 'is', null)
     .executeTakeFirst();
-  return Number(res.numUpdatedRows) === 1;
+  expectOneRow(res, `attaching payment ${paymentId}`);
+}
+
+/** Why a payment was left for the operator ('no_order', 'ambiguous', 'order_paid'). */
+export async function setMatchNote(trx: Tx, paymentId: number, note: string) {
+  await trx.updateTable('payments').set({ match_note: note }).where('id', '=', paymentId).execute();
 }
 
 export async function listPayments(

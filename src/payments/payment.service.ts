@@ -1,10 +1,8 @@
-import type { Transaction } from 'kysely';
 import { findAccountById } from '../accounts/account.repository.js';
 import type { Actor } from '../audit/audit.model.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
-import type { Database } from '../db/schema.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { formatCents, MAX_CENTS } from '../domain/money.js';
 import { effectiveStatus, isPaymentType, type PaymentType } from '../domain/order-state.js';
@@ -15,26 +13,20 @@ import { findMerchantById } from '../merchants/merchant.repository.js';
 import { buildGatepayNotification } from '../notify/gatepay-notification.js';
 import { insertNotification } from '../notify/notification.repository.js';
 import type { Order } from '../orders/order.model.js';
-import {
-  findOrderById,
-  findOrderItems,
-  findSlotHolder,
-  markOrderPaid,
-  releaseSlot,
-} from '../orders/order.repository.js';
+import { findOrderItems, lockOrderById, markOrderPaid } from '../orders/order.repository.js';
 import { takeStock } from '../products/product.repository.js';
+import { matchPaymentByTime, releaseHold } from '../realprice/realprice.js';
+import { transact, type Tx } from '../db/tx.js';
 import type { PaymentSource } from './payment.model.js';
 import {
   attachPayment,
-  findPaymentById,
   findPaymentByReporter,
   insertPaymentOnce,
   listPayments,
+  lockPaymentById,
+  setMatchNote,
   type PaymentRow,
 } from './payment.repository.js';
-
-/** A payment older than its order by more than this cannot be for that order (clock skew allowance). */
-const PAID_BEFORE_ORDER_SKEW_MS = 120_000;
 
 export interface PaymentReport {
   accountId: number;
@@ -81,7 +73,8 @@ export class PaymentService {
       throw new InvalidInputError('id must be 1–200 characters');
     const now = this.clock();
     const paid: Order[] = [];
-    const result = await this.db.kysely.transaction().execute(async (trx): Promise<PaymentOutcome> => {
+    const result = await transact(this.db, async (trx): Promise<PaymentOutcome> => {
+      paid.length = 0;
       const paymentId = await insertPaymentOnce(trx, {
         account_id: report.accountId,
         type: report.type,
@@ -101,12 +94,12 @@ export class PaymentService {
           orderId: prior?.order_id == null ? null : Number(prior.order_id),
         };
       }
-      const holder = await findSlotHolder(trx, report.accountId, report.type, report.amountCents, now);
-      if (!holder || report.paidAt < holder.createdAt - PAID_BEFORE_ORDER_SKEW_MS) {
+      const match = await matchPaymentByTime(trx, report);
+      if (match.kind === 'none') {
+        await setMatchNote(trx, paymentId, match.note);
         return { outcome: 'unmatched', paymentId };
       }
-      const order = await this.payOrder(trx, holder, paymentId, report.paidAt, now);
-      if (!order) return { outcome: 'unmatched', paymentId };
+      const order = await this.payOrder(trx, match.order, paymentId, report.paidAt, now);
       paid.push(order);
       return order.late
         ? { outcome: 'late', paymentId, orderId: order.id, late: true }
@@ -117,30 +110,49 @@ export class PaymentService {
   }
 
   /**
-   * Pays `order` with an already stored payment: the guarded transition, the slot release, the
-   * stock an expired order gave back, and the notification row, all in the caller's transaction.
+   * Pays `order` (read under its row lock, so its status is current) with an already stored
+   * payment: the guarded transition, the end of its hold, the stock an expired order gave back,
+   * and the notification row, all in the caller's transaction. A late payment whose units were
+   * sold to others meanwhile still pays the order (the money arrived) but flags it oversold and
+   * audits it instead of driving the stock negative.
    */
   private async payOrder(
-    trx: Transaction<Database>,
+    trx: Tx,
     order: Order,
     paymentId: number,
     paidAt: number,
     now: number,
-  ): Promise<Order | null> {
+  ): Promise<Order> {
     const late = paidAt > order.expiresAt;
-    const wasExpired = order.status === 'expired';
-    if (!(await markOrderPaid(trx, order.id, { paidAt, paymentId, late }))) return null;
-    await releaseSlot(trx, order.token);
-    await attachPayment(trx, paymentId, order.id, late);
-    if (wasExpired && order.productId !== '0') {
+    let oversold = false;
+    if (order.status === 'expired' && order.productId !== '0') {
       // Expiry gave the units back; the buyer paid after all, so they are sold again.
-      for (const item of await findOrderItems(trx, order.id)) {
-        await takeStock(trx, Number(item.product_id), item.quantity);
+      const items = (await findOrderItems(trx, order.id)).sort(
+        (a, b) => Number(a.product_id) - Number(b.product_id),
+      );
+      const short: number[] = [];
+      for (const item of items) {
+        if (!(await takeStock(trx, Number(item.product_id), item.quantity)))
+          short.push(Number(item.product_id));
+      }
+      if (short.length > 0) {
+        oversold = true;
+        await insertAudit(trx, {
+          at: now,
+          actor: 'system',
+          action: 'order.oversold',
+          subject: `order:${order.id}`,
+          detail: { payment_id: paymentId, products: short },
+        });
       }
     }
+    const holdUntil = Math.min(order.holdUntil, now);
+    await markOrderPaid(trx, order, { paidAt, paymentId, late, holdUntil, oversold });
+    await releaseHold(trx, order);
+    await attachPayment(trx, paymentId, order.id, late);
     const merchant = await findMerchantById(trx, order.merchantId);
     if (!merchant) throw new Error(`merchant ${order.merchantId} of order ${order.id} is missing`);
-    const updated = { ...order, status: 'paid' as const, paidAt, paymentId, late };
+    const updated = { ...order, status: 'paid' as const, paidAt, paymentId, late, holdUntil, oversold };
     await insertNotification(trx, {
       orderId: order.id,
       merchantId: merchant.id,
@@ -160,19 +172,18 @@ export class PaymentService {
    */
   async attach(paymentId: number, orderId: number, by: Actor): Promise<Order> {
     const now = this.clock();
-    const paid = await this.db.kysely.transaction().execute(async (trx) => {
-      const payment = await findPaymentById(trx, paymentId);
+    const paid = await transact(this.db, async (trx) => {
+      const payment = await lockPaymentById(trx, paymentId);
       if (!payment) throw new NotFoundError(`payment ${paymentId} not found`);
       if (payment.order_id !== null)
         throw new InvalidInputError(`payment ${paymentId} is already attached to order ${payment.order_id}`);
-      const order = await findOrderById(trx, orderId);
+      const order = await lockOrderById(trx, orderId);
       if (!order) throw new NotFoundError(`order ${orderId} not found`);
       if (order.accountId !== Number(payment.account_id) || order.type !== payment.type) {
         throw new InvalidInputError('payment and order must be of the same account and type');
       }
       if (order.status === 'paid') throw new InvalidInputError(`order ${orderId} is already paid`);
       const result = await this.payOrder(trx, order, paymentId, Number(payment.paid_at), now);
-      if (!result) throw new InvalidInputError(`order ${orderId} cannot be paid`);
       await insertAudit(trx, {
         at: now,
         actor: by.actor,
@@ -205,8 +216,8 @@ export class PaymentService {
     const reason = by.reason.trim();
     if (reason === '' || reason.length > 500) throw new InvalidInputError('reason must be 1–500 characters');
     const now = this.clock();
-    const done = await this.db.kysely.transaction().execute(async (trx) => {
-      const order = await findOrderById(trx, orderId);
+    const done = await transact(this.db, async (trx) => {
+      const order = await lockOrderById(trx, orderId);
       if (!order) throw new NotFoundError(`order ${orderId} not found`);
       if (order.status === 'paid') throw new InvalidInputError(`order ${orderId} is already paid`);
       const paymentId = await insertPaymentOnce(trx, {
@@ -221,7 +232,6 @@ export class PaymentService {
       });
       if (paymentId === null) throw new InvalidInputError(`order ${orderId} was just marked paid`);
       const paid = await this.payOrder(trx, order, paymentId, now, now);
-      if (!paid) throw new InvalidInputError(`order ${orderId} cannot be paid`);
       await insertAudit(trx, {
         at: now,
         actor: by.actor,

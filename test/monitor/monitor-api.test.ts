@@ -223,10 +223,10 @@ describe('Shouyin monitor API', () => {
     const slow = await findOrder(gw.url, m, 'slow-report');
     expect([slow.data.order_status, slow.data.late]).toEqual(['paid', false]);
 
-    // Past expiry + grace (900 s): the slot is free, the payment has no order to go to.
-    clock.nowMs = created + 901_000;
+    // Paid past expiry + grace (900 s): the payment has no order to go to.
+    clock.nowMs = created + 905_000;
     const after = await client.payments([
-      { id: 'late-2', type: 'alipay', amount: '32.00', paid_at: sec(created + 890_000) },
+      { id: 'late-2', type: 'alipay', amount: '32.00', paid_at: sec(created + 901_000) },
     ]);
     expect(after.body.results[0].result).toBe('unmatched');
     const missed = await findOrder(gw.url, m, 'late-out');
