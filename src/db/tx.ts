@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeleteResult, Transaction, UpdateResult } from 'kysely';
 import type { Db } from './connect.js';
 import type { Database } from './schema.js';
@@ -18,6 +19,12 @@ export class LostUpdateError extends Error {
 export class DatabaseUnavailableError extends Error {
   override name = 'DatabaseUnavailableError';
   readonly statusCode = 503;
+  /** True when no connection could be opened at all (the server is down or unreachable). */
+  readonly connecting: boolean;
+  constructor(message: string, opts: { cause?: unknown; connecting?: boolean } = {}) {
+    super(message, { cause: opts.cause });
+    this.connecting = opts.connecting ?? false;
+  }
 }
 
 /** Throws `LostUpdateError` unless the guarded statement touched exactly one row. */
@@ -40,9 +47,14 @@ const CONNECTION_CODES = new Set([
   'EPIPE',
   'ETIMEDOUT',
   'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
   '57P01', // admin_shutdown (pg_terminate_backend, restart)
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (starting up, shutting down)
+  '57P05', // idle_session_timeout
+  '53300', // too_many_connections: no connection slot left on the server
   '08000',
   '08003',
   '08006',
@@ -50,14 +62,19 @@ const CONNECTION_CODES = new Set([
   '08004',
 ]);
 
+/**
+ * True when the connection (not the statement) failed, whatever layer noticed: a socket error,
+ * a server that ended the session, pg's own "terminated" and timeout errors, or our typed one.
+ */
 export function isConnectionError(err: unknown): boolean {
+  if (err instanceof DatabaseUnavailableError) return true;
   if (typeof err !== 'object' || err === null) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
   const message = (err as { message?: unknown }).message;
   return (
     typeof message === 'string' &&
-    /Connection terminated|connection timeout|Client has encountered a connection error|terminating connection/i.test(
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|timeout expired|not queryable|terminating connection/i.test(
       message,
     )
   );
@@ -69,6 +86,9 @@ function isRetryable(err: unknown): boolean {
   return typeof code === 'string' && RETRY_SQLSTATES.has(code);
 }
 
+/** Transactions run again in this process, by cause (SQLSTATE or error code): `40P01` counts deadlocks. */
+export const transactionRetries = new Map<string, number>();
+
 /**
  * Runs `fn` in one write transaction and commits. Every service opens its transactions here.
  *
@@ -78,6 +98,7 @@ function isRetryable(err: unknown): boolean {
  *   A serialization failure or deadlock runs the whole transaction again. A connection lost
  *   before COMMIT was sent is retried too (nothing was committed); a connection lost during
  *   COMMIT leaves the outcome unknown, so it is never retried: `DatabaseUnavailableError`.
+ *   A server that cannot be reached at all is not retried either: that would only delay the 503.
  *
  * `fn` may run more than once: it must not have effects outside the transaction.
  */
@@ -92,8 +113,18 @@ export async function transact<T>(db: Db, fn: (trx: Tx) => Promise<T>, attempts 
       });
     } catch (err) {
       const connection = isConnectionError(err);
-      const again = attempt < attempts && (isRetryable(err) || (connection && !bodyDone));
-      if (again) continue;
+      const unreachable = err instanceof DatabaseUnavailableError && err.connecting;
+      const again =
+        attempt < attempts && (isRetryable(err) || (connection && !bodyDone && !unreachable));
+      if (again) {
+        const code = String((err as { code?: unknown }).code ?? 'connection');
+        transactionRetries.set(code, (transactionRetries.get(code) ?? 0) + 1);
+        // A few ms apart, so the contender of a deadlock finishes, or the pool notices its other
+        // dropped connections, before the next try.
+        await sleep(attempt * 10 + Math.random() * 20);
+        continue;
+      }
+      if (err instanceof DatabaseUnavailableError) throw err;
       if (connection) throw new DatabaseUnavailableError('the database is unavailable', { cause: err });
       throw err;
     }

@@ -1,5 +1,5 @@
 import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
-import { expectOneRow, LostUpdateError, type Tx } from '../db/tx.js';
+import { expectOneRow, type Tx } from '../db/tx.js';
 import { prepared } from '../db/prepared.js';
 import type { Database, OrderTable } from '../db/schema.js';
 import { sourcesOf } from '../domain/order-state.js';
@@ -98,17 +98,15 @@ export async function lockOrderById(trx: Tx, id: number): Promise<Order | null> 
 }
 
 /**
- * The paid transition, guarded by the status the caller read under its lock: a row that changed
- * meanwhile is a lost update and rolls the transaction back.
+ * The paid transition from the status the caller read under its lock (unpaid or expired: callers
+ * refuse a paid order first). Guarded by that status: a row that changed meanwhile is a lost
+ * update and rolls the transaction back.
  */
 export async function markOrderPaid(
   trx: Tx,
   order: Order,
   v: { paidAt: number; paymentId: number; late: boolean; holdUntil: number; oversold: boolean },
 ): Promise<void> {
-  if (!sourcesOf('paid').includes(order.status)) {
-    throw new LostUpdateError(`order ${order.id} is ${order.status} and cannot become paid`);
-  }
   const res = await trx
     .updateTable('orders')
     .set({
