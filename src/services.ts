@@ -42,7 +42,7 @@ export function createServices(opts: {
     accounts: new AccountService(db, clock),
     products: new ProductService(db, clock),
     orders: new OrderService(db, config, clock, random, events),
-    payments: new PaymentService(db, config, clock, events),
+    payments: new PaymentService(db, clock, events),
     notify: new NotifyService(db),
   };
 }

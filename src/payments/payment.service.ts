@@ -1,7 +1,6 @@
 import { findAccountById } from '../accounts/account.repository.js';
 import type { Actor } from '../audit/audit.model.js';
 import { insertAudit } from '../audit/audit.repository.js';
-import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { formatCents, MAX_CENTS } from '../domain/money.js';
@@ -55,7 +54,6 @@ export type PaymentOutcome =
 export class PaymentService {
   constructor(
     private readonly db: Db,
-    private readonly config: Config,
     private readonly clock: Clock,
     private readonly events: EventBus,
   ) {}
