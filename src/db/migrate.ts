@@ -11,6 +11,7 @@ import * as m001 from './migrations/001_init.js';
 import * as m002 from './migrations/002_detection.js';
 import * as m003 from './migrations/003_notify_host.js';
 import * as m004 from './migrations/004_realprice.js';
+import * as m005 from './migrations/005_notify_due.js';
 
 export interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -22,6 +23,7 @@ export const MIGRATIONS: Record<string, DialectMigration> = {
   '002_detection': m002,
   '003_notify_host': m003,
   '004_realprice': m004,
+  '005_notify_due': m005,
 };
 
 class StaticProvider implements MigrationProvider {

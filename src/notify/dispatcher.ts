@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
+import { transact } from '../db/tx.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors.js';
 import type { Random } from '../domain/random.js';
 import { nextAttemptAt } from '../domain/retry-schedule.js';
@@ -56,16 +57,6 @@ export interface DispatcherDeps {
   /** How long a claim holds a row; past it, a crashed attempt's row is claimed again. */
   leaseMs?: number;
 }
-
-/**
- * Rows read per query. Small, because each page leaves out the hosts that filled up during the
- * previous one: a pass after one attempt ends reads a few rows, not a backlog.
- */
-const SCAN_PAGE = 32;
-/** Rows looked at per pass: enough to see past a backlog of one saturated host. */
-const SCAN_LIMIT = 5000;
-
-/** `host:port` of a target: the unit of the per-host concurrency cap. */
 
 /**
  * The push network's worker. Each pass looks through the due rows (oldest first) and starts an
@@ -160,28 +151,36 @@ export class NotificationDispatcher {
     return !this.stopped && this.inFlight < this.deps.config.notifyConcurrency;
   }
 
+  /**
+   * Starts attempts for due rows, oldest first, until the global cap is reached or no row is
+   * left that a host slot allows. Each query returns at most a host's cap of rows per host and
+   * leaves out the hosts already at their cap (see `findDueNotifications`), so a saturated host's
+   * backlog is never read. Another round runs while the last one changed something: a row lost
+   * to another instance is leased now and drops out, and a host that filled up is left out next.
+   */
   private async fillSlots(): Promise<void> {
     const { db, config, clock } = this.deps;
-    let after: { nextAttemptAt: number; id: number } | null = null;
-    let scanned = 0;
     const now = clock();
-    while (this.hasRoom() && scanned < SCAN_LIMIT) {
-      const saturated = [...this.perHost]
+    while (this.hasRoom()) {
+      const excludeHosts = [...this.perHost]
         .filter(([, n]) => n >= config.notifyPerHostConcurrency)
         .map(([host]) => host);
-      const page = await findDueNotifications(db.kysely, now, after, SCAN_PAGE, saturated);
-      scanned += page.length;
-      for (const row of page) {
+      const due = await findDueNotifications(db.kysely, db.dialect, now, {
+        perHost: config.notifyPerHostConcurrency,
+        limit: config.notifyConcurrency - this.inFlight,
+        excludeHosts,
+      });
+      let changed = false;
+      for (const row of due) {
         if (!this.hasRoom()) break;
         const host = row.host || hostOf(row.url);
         if ((this.perHost.get(host) ?? 0) >= config.notifyPerHostConcurrency) continue;
+        changed = true;
         const leaseUntil = now + this.leaseMs;
         if (!(await claimNotification(db.kysely, row.id, now, leaseUntil))) continue;
         this.begin(host, this.attempt(row.id, 'scheduled', leaseUntil));
       }
-      const last = page[page.length - 1];
-      if (page.length < SCAN_PAGE || !last) break;
-      after = { nextAttemptAt: last.nextAttemptAt, id: last.id };
+      if (!changed) break;
     }
     const next = await findNextDueAt(db.kysely, now);
     if (next !== null) this.wakeAt(next, now);
@@ -251,8 +250,8 @@ export class NotificationDispatcher {
 
   /**
    * One attempt: send, record, publish. `leaseUntil` is the claim of a scheduled attempt (null
-   * for a manual one). Never throws: a failure to record is logged and the lease, once expired,
-   * brings the row back.
+   * for a manual one). Never throws for a scheduled attempt: when even the answer-less record
+   * fails (the database is down), it is logged and the lease, once expired, brings the row back.
    */
   private async attempt(
     id: number,
@@ -277,7 +276,17 @@ export class NotificationDispatcher {
         outcome.statusCode !== null &&
         isSuccessfulAnswer(row.success_rule, outcome.statusCode, outcome.body);
       const error = success ? '' : (outcome.error ?? answerError(outcome.statusCode ?? 0, outcome.snippet));
-      const state = await this.record(row, trigger, leaseUntil, startedAt, outcome, success, error);
+      let state: NotifyState;
+      try {
+        state = await this.record(row, trigger, leaseUntil, startedAt, outcome, success, error);
+      } catch (err) {
+        // Recorded without the merchant's text instead: the attempt still counts and the row
+        // moves on. Left unrecorded, its lease would lapse and the row be sent again forever.
+        log?.error({ err, notification: id }, 'notification attempt stored without its answer');
+        const note = `answer not stored: ${err instanceof Error ? err.message : String(err)}`.slice(0, 200);
+        const bare = { ...outcome, snippet: '' };
+        state = await this.record(row, trigger, leaseUntil, startedAt, bare, success, success ? '' : note);
+      }
       const orderId = Number(row.order_id);
       events.publish({ kind: 'notified', orderId, token: row.order_token, state });
       const fields = {
@@ -319,7 +328,7 @@ export class NotificationDispatcher {
     const { db, clock, config } = this.deps;
     const id = Number(row.id);
     const now = clock();
-    const state = await db.kysely.transaction().execute(async (trx) => {
+    const state = await transact(db, async (trx) => {
       await insertAttempt(trx, {
         notificationId: id,
         startedAt,

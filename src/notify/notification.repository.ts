@@ -1,6 +1,8 @@
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import type { Dialect } from '../db/connect.js';
 import type { Database, NotificationTable } from '../db/schema.js';
 import { hostOf } from '../lib/urls.js';
+import { storableText } from './answer.js';
 import type { OutboundNotification } from './gatepay-notification.js';
 
 export type NotificationRow = Selectable<NotificationTable>;
@@ -59,34 +61,92 @@ export interface DueNotification {
   nextAttemptAt: number;
 }
 
+export interface DueQuery {
+  /** Rows per host at most: the per-host cap (a host never takes more in one pass). */
+  perHost: number;
+  /** Rows in all at most: the free global slots. */
+  limit: number;
+  /** Hosts at their concurrency cap: left out before any of their rows is read. */
+  excludeHosts?: readonly string[];
+}
+
 /**
- * Pending rows due at `now` and not leased, oldest due first, one page after `after` (keyset).
- * Called by every dispatcher tick; the `notifications_due` index serves it.
+ * The due-rows query, built but not run (tests EXPLAIN it). A loose index scan: the recursive
+ * `hosts` walks the distinct target hosts of pending rows, one index seek per host, and for each
+ * host not excluded the `perHost` oldest due, unleased rows are read from the
+ * `notifications_due_by_host` range (state, target_host, next_attempt_at, id). Work grows with
+ * the number of hosts and the caps, never with a backlog: a hanging host's 200k due rows cost one
+ * seek. PostgreSQL joins the per-host range LATERAL; SQLite has no LATERAL but evaluates the
+ * same correlated subquery per host as a rowid IN list (a LATERAL-free IN on PostgreSQL would
+ * be a nested loop over the whole table).
+ */
+export function dueNotificationsQuery(db: Kysely<Database>, dialect: Dialect, now: number, q: DueQuery) {
+  const hosts = db.withRecursive('hosts(h)', (cte) =>
+    cte
+      .selectNoFrom((eb) =>
+        eb
+          .selectFrom('notifications')
+          .select('target_host')
+          .where('state', '=', 'pending')
+          .orderBy('target_host')
+          .limit(1)
+          .as('h'),
+      )
+      .unionAll((rec) =>
+        rec
+          .selectFrom('hosts')
+          .select((eb) =>
+            eb
+              .selectFrom('notifications')
+              .select('target_host')
+              .where('state', '=', 'pending')
+              .whereRef('target_host', '>', 'hosts.h')
+              .orderBy('target_host')
+              .limit(1)
+              .as('h'),
+          )
+          .where('hosts.h', 'is not', null),
+      ),
+  );
+  const dueOfHost = db
+    .selectFrom('notifications as d')
+    .where('d.state', '=', 'pending')
+    .where('d.target_host', '=', sql.ref<string>('hosts.h'))
+    .where('d.next_attempt_at', '<=', now)
+    .where('d.lease_until', '<=', now)
+    .orderBy('d.next_attempt_at')
+    .orderBy('d.id')
+    .limit(q.perHost);
+  const joined =
+    dialect === 'postgres'
+      ? hosts.selectFrom('hosts').innerJoinLateral(
+          () => dueOfHost.select(['d.id', 'd.url', 'd.target_host', 'd.next_attempt_at']).as('n'),
+          (join) => join.onTrue(),
+        )
+      : hosts
+          .selectFrom('hosts')
+          .innerJoin('notifications as n', (join) => join.on('n.id', 'in', dueOfHost.select('d.id')));
+  let out = joined
+    .select(['n.id', 'n.url', 'n.target_host', 'n.next_attempt_at'])
+    .where('hosts.h', 'is not', null)
+    .orderBy('n.next_attempt_at')
+    .orderBy('n.id')
+    .limit(q.limit);
+  if (q.excludeHosts && q.excludeHosts.length > 0) out = out.where('hosts.h', 'not in', q.excludeHosts);
+  return out;
+}
+
+/**
+ * Due, unleased pending rows for a dispatcher pass: oldest due first, at most `perHost` per host
+ * and `limit` in all, the saturated hosts' rows left out. Called by every full pass.
  */
 export async function findDueNotifications(
   db: Kysely<Database>,
+  dialect: Dialect,
   now: number,
-  after: { nextAttemptAt: number; id: number } | null,
-  limit: number,
-  /** Hosts at their concurrency cap: their rows are left out rather than read and skipped. */
-  excludeHosts: readonly string[] = [],
+  q: DueQuery,
 ): Promise<DueNotification[]> {
-  let q = db
-    .selectFrom('notifications')
-    .select(['id', 'url', 'target_host', 'next_attempt_at'])
-    .where('state', '=', 'pending')
-    .where('next_attempt_at', '<=', now)
-    .where('lease_until', '<=', now);
-  if (excludeHosts.length > 0) q = q.where('target_host', 'not in', excludeHosts);
-  if (after) {
-    q = q.where((eb) =>
-      eb.or([
-        eb('next_attempt_at', '>', after.nextAttemptAt),
-        eb.and([eb('next_attempt_at', '=', after.nextAttemptAt), eb('id', '>', after.id)]),
-      ]),
-    );
-  }
-  const rows = await q.orderBy('next_attempt_at').orderBy('id').limit(limit).execute();
+  const rows = await dueNotificationsQuery(db, dialect, now, q).execute();
   return rows.map((r) => ({
     id: Number(r.id),
     url: r.url,
@@ -95,7 +155,7 @@ export async function findDueNotifications(
   }));
 }
 
-/** Due rows of one target host, oldest first (index notifications_host_due). */
+/** Due rows of one target host, oldest first (index notifications_due_by_host). */
 export async function findDueNotificationsForHost(
   db: Kysely<Database>,
   now: number,
@@ -171,8 +231,8 @@ export async function insertAttempt(
       started_at: v.startedAt,
       duration_ms: v.durationMs,
       status_code: v.statusCode,
-      response_snippet: v.snippet,
-      error: v.error,
+      response_snippet: storableText(v.snippet),
+      error: storableText(v.error),
       trigger: v.trigger,
     })
     .execute();
@@ -211,7 +271,7 @@ export async function updateAfterAttempt(
     .updateTable('notifications')
     .set((eb) => ({
       attempts: eb('attempts', '+', 1),
-      last_error: changes.lastError,
+      last_error: storableText(changes.lastError),
       ...(changes.state === undefined ? {} : { state: changes.state }),
       ...(changes.nextAttemptAt === undefined ? {} : { next_attempt_at: changes.nextAttemptAt }),
       ...(changes.deliveredAt === undefined

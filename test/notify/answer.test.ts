@@ -7,6 +7,7 @@ import {
   isSuccessfulAnswer,
   MAX_ANSWER_BYTES,
   SNIPPET_BYTES,
+  storableText,
 } from '../../src/notify/answer.js';
 import { describeNetworkError } from '../../src/notify/deliver.js';
 
@@ -22,6 +23,14 @@ describe('success rules', () => {
     for (const status of [301, 302, 400, 404, 500, 503]) {
       expect(isSuccessfulAnswer('trimmed-success', status, 'success')).toBe(false);
     }
+  });
+
+  it('trimmed-success: NUL around "success" is trimmed too, as PHP trim() does', () => {
+    for (const body of ['success\0', '\0success', ' success\0\n', 'SUCCESS\0\0']) {
+      expect(isSuccessfulAnswer('trimmed-success', 200, body)).toBe(true);
+    }
+    expect(isSuccessfulAnswer('trimmed-success', 200, 'succ\0ess')).toBe(false);
+    expect(isSuccessfulAnswer('trimmed-success', 200, '\0')).toBe(false);
   });
 
   it('contains-success: "success" anywhere in any case, whatever the status', () => {
@@ -70,6 +79,23 @@ describe('answer snippet', () => {
     expect(s).not.toContain('\uFFFD');
     const whole = answerSnippet(Buffer.from(`${'a'.repeat(2045)}成功`));
     expect(whole).toBe(`${'a'.repeat(2045)}成`);
+  });
+});
+
+describe('text stored from an answer', () => {
+  it('replaces NUL, which PostgreSQL text cannot hold, with U+FFFD', () => {
+    expect(storableText('success\0')).toBe('success\uFFFD');
+    expect(storableText('\0a\0')).toBe('\uFFFDa\uFFFD');
+    expect(storableText('成功 ok')).toBe('成功 ok');
+  });
+
+  it('stays within the byte cap after replacing, dropping a character cut at the edge', () => {
+    // 2048 invalid bytes decode to 2048 three-byte U+FFFD: 682 of them fit in 2 KiB.
+    const decoded = answerSnippet(Buffer.alloc(SNIPPET_BYTES, 0xff));
+    expect(Buffer.byteLength(decoded)).toBe(3 * SNIPPET_BYTES);
+    expect(storableText(decoded)).toBe('\uFFFD'.repeat(682));
+    expect(storableText('\0'.repeat(10), 7)).toBe('\uFFFD\uFFFD');
+    expect(storableText('x'.repeat(SNIPPET_BYTES))).toBe('x'.repeat(SNIPPET_BYTES));
   });
 });
 

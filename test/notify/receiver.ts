@@ -17,7 +17,8 @@ export type Behaviour =
   | 'huge' // 100 KiB that would read as success if the gateway read it all
   | 'hang'
   | 'reset'
-  | { delayMs: number; then: Behaviour };
+  | { delayMs: number; then: Behaviour }
+  | { status: number; bytes: Uint8Array }; // exactly these bytes, e.g. NUL or invalid UTF-8
 
 export interface Received {
   at: number;
@@ -159,6 +160,11 @@ export class Receiver {
   }
 
   private act(b: Behaviour, req: IncomingMessage, res: ServerResponse): void {
+    if (typeof b === 'object' && 'bytes' in b) {
+      res.writeHead(b.status, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(b.bytes);
+      return;
+    }
     if (typeof b === 'object') {
       setTimeout(() => this.act(b.then, req, res), b.delayMs);
       return;
