@@ -6,10 +6,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const source = `${root}src/cli/bin.ts`;
-if (existsSync(source)) {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(pathToFileURL(source).href);
-} else {
-  await import(pathToFileURL(`${root}dist/cli/bin.js`).href);
+try {
+  if (existsSync(source)) {
+    const { register } = await import('tsx/esm/api');
+    register();
+    await import(pathToFileURL(source).href);
+  } else {
+    await import(pathToFileURL(`${root}dist/cli/bin.js`).href);
+  }
+} catch (err) {
+  // The CLI could not even load (a broken install or build): one line, not a stack trace.
+  process.stderr.write(`shouyin: cannot start: ${String(err?.message ?? err).split('\n')[0]}\n`);
+  process.exitCode = 1;
 }

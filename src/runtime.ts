@@ -12,7 +12,11 @@ import { createServices, type Services } from './services.js';
 export async function openServices(
   config: Config,
   clock: Clock = systemClock,
-  opts: { migrate?: boolean; server?: boolean } = {},
+  opts: {
+    /** false: use the schema as it is (CLI commands, which refuse a database not migrated). */
+    migrate?: boolean;
+    server?: boolean;
+  } = {},
 ): Promise<{ db: Db; services: Services }> {
   const db = await connectDatabase(config.databaseUrl, {
     backgroundCheckpoints: opts.server === true,

@@ -2,13 +2,14 @@ import type { ParseArgsConfig } from 'node:util';
 import { cliActor } from '../audit/actor.js';
 import type { Config } from '../config.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { InvalidInputError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { formatCents, parsePositiveCents } from '../domain/money.js';
 import { randomToken } from '../lib/tokens.js';
 import { publicMerchant } from '../merchants/merchant.model.js';
 import type { MerchantSettings } from '../merchants/merchant.service.js';
+import type { Order } from '../orders/order.model.js';
+import { readQrImageFile } from '../qrcode/image-file.js';
 import type { Services } from '../services.js';
-import { readQrImageFile } from './detection.commands.js';
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -17,6 +18,8 @@ export interface CommandContext {
   values: Values;
   positionals: string[];
   config: Config;
+  /** The database the command opened, as the operator should read it (see `describeDatabase`). */
+  database: string;
 }
 
 export interface Command {
@@ -67,6 +70,22 @@ async function orderView(services: Services, orderId: number) {
   };
 }
 
+/**
+ * `simulate pay --order` reports the order's realprice on its account, and a payment is matched by
+ * amount and time, not by order: for a paid order, or one whose slot hold has ended (grace
+ * over), it would pay whichever newer order holds that amount now. Refuse those instead.
+ */
+function refuseUnpayable(o: Order, now: number, graceSeconds: number): void {
+  if (o.status === 'paid') throw new ConflictError(`order ${o.id} is already paid; nothing recorded`);
+  const graceEnd = o.expiresAt + graceSeconds * 1000;
+  if (graceEnd <= now) {
+    throw new ConflictError(
+      `order ${o.id} expired at ${new Date(o.expiresAt).toISOString()} and its grace window ended at ` +
+        `${new Date(graceEnd).toISOString()}: a payment now would not be its own; nothing recorded`,
+    );
+  }
+}
+
 export const CORE_COMMANDS: Command[] = [
   {
     path: ['serve'],
@@ -78,7 +97,11 @@ export const CORE_COMMANDS: Command[] = [
     path: ['migrate'],
     usage: 'migrate                                 apply pending database migrations',
     options: {},
-    run: async ({ services }) => ({ applied: await migrateToLatest(services.db), database: 'up to date' }),
+    run: async ({ services, database }) => ({
+      database,
+      applied: await migrateToLatest(services.db),
+      state: 'up to date',
+    }),
   },
   {
     path: ['merchant', 'add'],
@@ -202,14 +225,9 @@ export const CORE_COMMANDS: Command[] = [
       if (orderId !== undefined) {
         const o = await services.orders.findById(id(orderId, '--order'));
         if (!o) throw new NotFoundError(`order ${orderId} not found`);
-        const r = await services.payments.record({
-          accountId: o.accountId,
-          type: o.type,
-          amountCents: o.realpriceCents,
-          paidAt,
-          reporterId,
-          source: 'simulate',
-        });
+        refuseUnpayable(o, paidAt, services.config.graceSeconds);
+        // Checked again under the order's lock: the server may pay it between these two steps.
+        const r = await services.payments.simulateForOrder(o.id, reporterId);
         return { ...r, order: await orderView(services, o.id) };
       }
       const account = await services.payments.requireAccount(id(str(values, 'account'), '--account'));

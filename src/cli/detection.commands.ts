@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import encodeQR from 'qr';
 import { accountView } from '../accounts/account.model.js';
@@ -15,7 +14,7 @@ import { listAudit } from '../audit/audit.repository.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { formatCents } from '../domain/money.js';
 import { paymentView } from '../payments/payment.model.js';
-import { MAX_QR_IMAGE_BYTES } from '../qrcode/decode.js';
+import { readOperatorFile, readQrImageFile } from '../qrcode/image-file.js';
 import type { Services } from '../services.js';
 import type { Command, CommandContext } from './commands.js';
 
@@ -42,22 +41,6 @@ function onOff(text: string, what: string): boolean {
   throw new InvalidInputError(`${what} must be 1 or 0`);
 }
 
-/** Reads a file the operator named; a missing or unreadable one is their mistake, not a crash. */
-function readOperatorFile(path: string, maxBytes: number): Buffer {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new InvalidInputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  if (bytes.length > maxBytes) throw new InvalidInputError(`${path} is larger than ${maxBytes} bytes`);
-  return bytes;
-}
-
-/** The bytes of a QR image file, for `--qr-image` (decoded by the account service). */
-export function readQrImageFile(path: string): Buffer {
-  return readOperatorFile(path, MAX_QR_IMAGE_BYTES);
-}
 const qrImage = readQrImageFile;
 
 /** An account with what an operator needs to judge it: online state and fixed-code count. */
@@ -65,6 +48,25 @@ async function accountOut(services: Services, id: number) {
   const a = await services.accounts.get(id);
   const counts = await services.accounts.fixedCodeCounts();
   return accountView(a, services.clock(), services.config.monitorOfflineAfter, counts.get(a.id) ?? 0);
+}
+
+/** The account's key and V免签 pairing string; for a person also its QR code and the warnings. */
+async function pairingOut(services: Services, id: number, publicUrl: string, json: boolean) {
+  const { account, pairing } = await services.accounts.pairing(id, publicUrl);
+  if (!json) {
+    console.log(
+      encodeQR(pairing.text, process.stdout.isTTY ? 'term' : 'ascii', { ecc: 'medium', border: 2 }),
+    );
+    for (const w of pairing.warnings) console.error(`warning: ${w}`);
+  }
+  return {
+    account_id: account.id,
+    type: account.type,
+    pairing: pairing.text,
+    host: pairing.host,
+    key: account.monitorKey,
+    warnings: pairing.warnings,
+  };
 }
 
 /** Fixed-amount codes from CSV files and images named by their amount (`10.00.png`). */
@@ -187,21 +189,17 @@ export const DETECTION_COMMANDS: Command[] = [
     options: {},
     run: async ({ services, values, positionals, config }) => {
       const id = idArg(positionals[0], 'account ID');
-      const { account, pairing } = await services.accounts.pairing(id, config.publicUrl);
-      if (values.json !== true) {
-        console.log(
-          encodeQR(pairing.text, process.stdout.isTTY ? 'term' : 'ascii', { ecc: 'medium', border: 2 }),
-        );
-        for (const w of pairing.warnings) console.error(`warning: ${w}`);
-      }
-      return {
-        account_id: account.id,
-        type: account.type,
-        pairing: pairing.text,
-        host: pairing.host,
-        key: account.monitorKey,
-        warnings: pairing.warnings,
-      };
+      return pairingOut(services, id, config.publicUrl, values.json === true);
+    },
+  },
+  {
+    path: ['account', 'rotate-key'],
+    usage: 'account rotate-key ID                   a new monitor key; the old one is refused at once',
+    options: {},
+    run: async ({ services, values, positionals, config }) => {
+      const id = idArg(positionals[0], 'account ID');
+      await services.accounts.rotateKey(id, { actor: cliActor() });
+      return pairingOut(services, id, config.publicUrl, values.json === true);
     },
   },
   {

@@ -1,9 +1,18 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type Config, ConfigError, loadConfig } from '../config.js';
-import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
+import { type Config, loadConfig } from '../config.js';
+import type { Db } from '../db/connect.js';
+import { MIGRATIONS, pendingMigrations } from '../db/migrate.js';
 import { openServices, startGateway } from '../runtime.js';
 import type { Services } from '../services.js';
 import type { Command } from './commands.js';
+import {
+  DatabaseNotReadyError,
+  DatabaseOpenError,
+  describeDatabase,
+  EXIT,
+  explainFailure,
+} from './errors.js';
 import { COMMANDS } from './registry.js';
 
 const USAGE = `shouyin — self-hosted payment gateway
@@ -14,7 +23,7 @@ ${COMMANDS.map((c) => `  ${c.usage}`).join('\n')}
 
 Configuration comes from the environment (PORT, PUBLIC_URL, DATABASE_URL, …), the same as the server's.`;
 
-/** Exit codes: 0 ok, 1 refused (bad input, not found), 2 usage. */
+/** Exit codes: see `EXIT` (0 ok, 1 refused, 2 usage or configuration, 3 database not ready). Never throws. */
 export async function runCli(
   argv: string[],
   env: Record<string, string | undefined> = process.env,
@@ -23,7 +32,7 @@ export async function runCli(
   const cmd = findCommand(words);
   if (!cmd || argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
-    return cmd || argv.includes('--help') || argv.includes('-h') ? 0 : 2;
+    return cmd || argv.includes('--help') || argv.includes('-h') ? EXIT.ok : EXIT.usage;
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -35,50 +44,74 @@ export async function runCli(
     });
   } catch (err) {
     console.error(`${(err as Error).message}\nusage: shouyin ${cmd.usage}`);
-    return 2;
+    return EXIT.usage;
   }
   const positionals = parsed.positionals.slice(cmd.path.length);
   const json = parsed.values.json === true;
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`configuration: ${err.message}`);
-      return 2;
-    }
-    throw err;
-  }
-  if (cmd.path[0] === 'serve') {
-    const gw = await startGateway(config);
-    gw.app.log.info(`Shouyin listening on ${gw.url}`);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
-    await gw.close();
-    return 0;
-  }
+  let database = '(not opened)';
   let services: Services | undefined;
   try {
-    // `migrate` applies (and reports) the migrations itself; every other command migrates first.
-    const opened = await openServices(config, undefined, { migrate: cmd.path[0] !== 'migrate' });
-    services = opened.services;
-    const result = await cmd.run({ services, values: parsed.values, positionals, config });
+    const config = loadConfig(env);
+    database = describeDatabase(config.databaseUrl);
+    if (cmd.path[0] === 'serve') return await serve(config);
+    // Only `migrate` (and `serve`) change the schema; other commands use the database as it is.
+    const migrating = cmd.path[0] === 'migrate';
+    if (!migrating) refuseMissingFile(config.databaseUrl, database);
+    try {
+      services = (await openServices(config, undefined, { migrate: false })).services;
+    } catch (err) {
+      throw new DatabaseOpenError(`cannot open ${database}`, { cause: err });
+    }
+    if (!migrating) await requireMigrated(services.db, database);
+    const result = await cmd.run({ services, values: parsed.values, positionals, config, database });
     const { print } = await import('./output.js');
     print(result, json);
-    return 0;
+    if (Array.isArray(result) && result.length === 0) console.error(`nothing found in database ${database}`);
+    return EXIT.ok;
   } catch (err) {
-    if (err instanceof InvalidInputError || err instanceof NotFoundError || err instanceof ConflictError) {
-      if (json) console.log(JSON.stringify({ error: err.name, message: err.message }));
-      else console.error(`error: ${err.message}`);
-      return 1;
+    const f = explainFailure(err, database);
+    if (json) {
+      console.log(
+        JSON.stringify({ error: f.name, message: f.message, ...(f.aboutDatabase ? { database } : {}) }),
+      );
+    } else {
+      console.error(`error: ${f.message}`);
     }
-    throw err;
+    return f.exitCode;
   } finally {
-    await services?.db.close();
+    await services?.db.close().catch(() => {});
   }
+}
+
+async function serve(config: Config): Promise<number> {
+  const gw = await startGateway(config);
+  gw.app.log.info(`Shouyin listening on ${gw.url}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await gw.close();
+  return EXIT.ok;
+}
+
+const RUN_MIGRATE = 'run `shouyin migrate`, or start the server (`shouyin serve`), which migrates';
+
+/** A command other than `migrate` must not leave an empty SQLite file behind where none was. */
+function refuseMissingFile(url: string, database: string): void {
+  if (!url.startsWith('sqlite:') || url === 'sqlite::memory:') return;
+  if (existsSync(url.slice('sqlite:'.length))) return;
+  throw new DatabaseNotReadyError(`no database at ${database}: ${RUN_MIGRATE}; or set DATABASE_URL`);
+}
+
+async function requireMigrated(db: Db, database: string): Promise<void> {
+  const pending = await pendingMigrations(db);
+  if (pending.length === 0) return;
+  throw new DatabaseNotReadyError(
+    pending.length === Object.keys(MIGRATIONS).length
+      ? `database ${database} has no Shouyin tables: ${RUN_MIGRATE}`
+      : `database ${database} is not up to date (pending ${pending.join(', ')}): ${RUN_MIGRATE}`,
+  );
 }
 
 function findCommand(words: string[]): Command | undefined {

@@ -12,6 +12,7 @@ import * as m002 from './migrations/002_detection.js';
 import * as m003 from './migrations/003_notify_host.js';
 import * as m004 from './migrations/004_realprice.js';
 import * as m005 from './migrations/005_notify_due.js';
+import * as m006 from './migrations/006_users.js';
 
 export interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -24,6 +25,7 @@ export const MIGRATIONS: Record<string, DialectMigration> = {
   '003_notify_host': m003,
   '004_realprice': m004,
   '005_notify_due': m005,
+  '006_users': m006,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -2,7 +2,7 @@ import { findAccountById } from '../accounts/account.repository.js';
 import type { Actor } from '../audit/audit.model.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import type { Db } from '../db/connect.js';
-import { InvalidInputError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { formatCents, MAX_CENTS } from '../domain/money.js';
 import { effectiveStatus, isPaymentType, type PaymentType } from '../domain/order-state.js';
 import type { EventBus } from '../events/bus.js';
@@ -247,6 +247,46 @@ export class PaymentService {
     });
     this.announce([done.order]);
     return done;
+  }
+
+  /**
+   * A simulated payment of `orderId`'s realprice, paid now, given to that order directly (the
+   * simulator, the console's test payment). Checked under the order's lock in the same
+   * transaction: a paid order, or one whose hold on its amount has ended, is refused, since a
+   * real payment of that amount now would not be its own.
+   */
+  async simulateForOrder(orderId: number, reporterId = `sim-${randomToken(9)}`): Promise<PaymentOutcome> {
+    const now = this.clock();
+    const paid: Order[] = [];
+    const result = await transact(this.db, async (trx): Promise<PaymentOutcome> => {
+      paid.length = 0;
+      const order = await lockOrderById(trx, orderId);
+      if (!order) throw new NotFoundError(`order ${orderId} not found`);
+      if (order.status === 'paid')
+        throw new ConflictError(`order ${orderId} is already paid; nothing recorded`);
+      if (order.holdUntil < now) {
+        throw new ConflictError(
+          `order ${orderId} stopped holding its amount at ${new Date(order.holdUntil).toISOString()} (grace over): a payment now would not be its own; nothing recorded`,
+        );
+      }
+      const paymentId = await insertPaymentOnce(trx, {
+        account_id: order.accountId,
+        type: order.type,
+        amount_cents: order.realpriceCents,
+        paid_at: now,
+        reporter_id: reporterId,
+        source: 'simulate',
+        created_at: now,
+      });
+      if (paymentId === null) throw new ConflictError(`payment ${reporterId} was already reported`);
+      const done = await this.payOrder(trx, order, paymentId, now, now);
+      paid.push(done);
+      return done.late
+        ? { outcome: 'late', paymentId, orderId, late: true }
+        : { outcome: 'paid', paymentId, orderId, late: false };
+    });
+    this.announce(paid);
+    return result;
   }
 
   /** Newest first. `unmatched`: only payments waiting for an operator. */

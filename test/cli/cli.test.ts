@@ -1,56 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { MIGRATIONS } from '../../src/db/migrate.js';
 import { openServices } from '../../src/runtime.js';
 import { call, createParams, findOrderParams } from '../helpers/gatepay.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs `node bin/shouyin.js …` as a child process with only the given configuration. `args` is
- * an argv array, or a string split on spaces when no value contains one.
- */
-function shouyin(args: string | string[], env: Record<string, string>): Promise<Run> {
-  const argv = typeof args === 'string' ? args.split(' ') : args;
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/shouyin.js', ...argv],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'silent', ...env },
-        timeout: 30_000,
-      },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** The JSON a successful `--json` command printed. */
-const json = (r: Run) => {
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as Record<string, any>;
-};
-
-const sqliteEnv = (path: string) => ({ DATABASE_URL: `sqlite:${path}` });
-
-/** Each CLI start-up costs about a second of tsx; on a busy machine several. */
-const SLOW = 90_000;
+import { json, SLOW, shouyin, sqliteEnv } from './shouyin.js';
 
 describe('shouyin CLI on its own SQLite file', () => {
   let dir: string;
@@ -60,10 +18,22 @@ describe('shouyin CLI on its own SQLite file', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it(
-    'creates the schema on a fresh database and reports the migrations it applied',
+    'creates the schema on a fresh database once when two `shouyin migrate` start together',
     async () => {
       const path = join(dir, 'fresh', 'shouyin.db');
-      const out = json(await shouyin('migrate --json', sqliteEnv(path)));
+      const outs = (
+        await Promise.all([
+          shouyin('migrate --json', sqliteEnv(path)),
+          shouyin('migrate --json', sqliteEnv(path)),
+        ])
+      ).map(json);
+      for (const out of outs) expect(out).toMatchObject({ database: path, state: 'up to date' });
+      // One applied every migration, the other found nothing left to do.
+      const [out, other] = outs.sort((a, b) => b.applied.length - a.applied.length) as [
+        Record<string, any>,
+        Record<string, any>,
+      ];
+      expect(other.applied).toEqual([]);
       const db = new SQLite(path, { readonly: true });
       const tables = db.prepare("select name from sqlite_master where type = 'table'").all() as Array<{
         name: string;
@@ -72,7 +42,7 @@ describe('shouyin CLI on its own SQLite file', () => {
       expect(tables.map((t) => t.name)).toEqual(
         expect.arrayContaining(['merchants', 'accounts', 'orders', 'slots', 'payments', 'notifications']),
       );
-      expect(out.applied).toEqual(expect.arrayContaining(['001_init']));
+      expect(out.applied).toEqual(Object.keys(MIGRATIONS));
     },
     SLOW,
   );
@@ -82,6 +52,7 @@ describe('shouyin CLI on its own SQLite file', () => {
     async () => {
       const path = join(dir, 'shop', 'shouyin.db');
       const env = sqliteEnv(path);
+      json(await shouyin('migrate --json', env));
       const added = json(
         await shouyin(
           'merchant add --name CLI-shop --notify-url https://shop.example.com/n --return-url https://shop.example.com/r --json',
@@ -198,7 +169,8 @@ describe('shouyin CLI on its own SQLite file', () => {
       expect(unknown.code).toBe(1);
       expect(JSON.parse(unknown.stdout)).toEqual({
         error: 'NotFoundError',
-        message: 'merchant 999 not found',
+        message: `merchant 999 not found (database ${path})`,
+        database: path,
       });
       expect(rows()).toEqual(before);
     },

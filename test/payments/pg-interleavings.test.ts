@@ -83,6 +83,24 @@ describe('row locks on PostgreSQL', () => {
     expect(String(await marking)).toMatch(/InvalidInputError: .*already paid/);
   });
 
+  it('refuses a simulated payment for an order paid meanwhile, recording nothing', async () => {
+    const { merchant } = await shop();
+    const o = await create(merchant, { price: '5' });
+    const holder = await holdLock([
+      `select id from orders where id = ${o.order_id} for update`,
+      `update orders set status = 'paid', paid_at = ${clock.nowMs} where id = ${o.order_id}`,
+    ]);
+    const simulating = gw.services.payments.simulateForOrder(o.order_id).catch((e: Error) => e);
+    await holder.commitOnceBlocked();
+    expect(String(await simulating)).toMatch(/ConflictError: .*already paid/);
+    const payments = await gw.services.db.kysely
+      .selectFrom('payments')
+      .select('id')
+      .where('source', '=', 'simulate')
+      .execute();
+    expect(payments).toHaveLength(0);
+  });
+
   it('refuses to attach a payment another attach gave to an order meanwhile', async () => {
     const { merchant, monitor } = await shop();
     const o1 = await create(merchant, { price: '6' });
