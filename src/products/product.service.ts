@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect.js';
+import { transact } from '../db/tx.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { formatCents, parsePositiveCents } from '../domain/money.js';
 import type { Clock } from '../lib/clock.js';
@@ -48,20 +49,20 @@ export class ProductService {
     if (!(await findMerchantById(this.db.kysely, input.merchantId))) {
       throw new NotFoundError(`merchant ${input.merchantId} not found`);
     }
-    const categoryId = await findOrCreateCategory(
-      this.db.kysely,
-      input.merchantId,
-      input.category?.trim() || '默认',
-    );
-    const id = await insertProduct(this.db.kysely, {
-      merchant_id: input.merchantId,
-      category_id: categoryId,
-      name,
-      description: input.description ?? '',
-      image: input.image ?? '',
-      price_cents: cents,
-      stock: input.stock ?? null,
-      created_at: this.clock(),
+    // One transaction: the category and its product appear together or not at all, and on
+    // SQLite the IMMEDIATE lock keeps two concurrent adds from creating the category twice.
+    const id = await transact(this.db, async (trx) => {
+      const categoryId = await findOrCreateCategory(trx, input.merchantId, input.category?.trim() || '默认');
+      return insertProduct(trx, {
+        merchant_id: input.merchantId,
+        category_id: categoryId,
+        name,
+        description: input.description ?? '',
+        image: input.image ?? '',
+        price_cents: cents,
+        stock: input.stock ?? null,
+        created_at: this.clock(),
+      });
     });
     return { id };
   }
