@@ -1,8 +1,12 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { cashierRoutes } from './cashier/cashier.routes.js';
+import { isConnectionError } from './db/tx.js';
 import { GatewayError } from './domain/errors.js';
+import { registerAbuseLimits } from './http/abuse-limits.js';
 import { errorEnvelope, langOf } from './http/envelope.js';
+import { refuseDuplicateJsonKeys } from './http/json-body.js';
+import { addSecurityHeaders, serverOptions } from './http/server-options.js';
 import { monitorRoutes } from './monitor/monitor.routes.js';
 import { gatepayRoutes } from './orders/gatepay.routes.js';
 import { qrcodeRoutes } from './qrcode/qrcode.routes.js';
@@ -25,11 +29,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: BODY_LIMIT,
-    trustProxy: true,
+    ...serverOptions(services.config),
   });
+  app.server.maxConnections = services.config.maxConnections;
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
+  refuseDuplicateJsonKeys(app);
+  addSecurityHeaders(app, services.config);
+  await registerAbuseLimits(app, services.config, services.clock);
 
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+    if (isConnectionError(err)) {
+      // The database is down or failing over: a condition to come back after, not a bug. One
+      // line per request, without a stack; the pool logs the cause once per burst.
+      request.log.warn({ reason: err.message }, 'database unavailable');
+      const busy = new GatewayError(199, undefined, {
+        zh: '数据库暂时不可用，请稍后重试',
+        en: 'database unavailable, retry later',
+      });
+      const lang = langOf((request.query ?? {}) as Record<string, unknown>);
+      return reply.code(503).header('retry-after', '1').send(errorEnvelope(busy, lang, services.clock()));
+    }
     const status = err.statusCode ?? 500;
     if (status >= 500) request.log.error({ err }, 'request failed');
     const now = services.clock();

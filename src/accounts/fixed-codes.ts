@@ -1,6 +1,7 @@
 import { InvalidInputError } from '../domain/errors.js';
 import { formatCents, parsePositiveCents } from '../domain/money.js';
 import { decodeQrImage } from '../qrcode/decode.js';
+import { fitsInQr } from '../qrcode/png.js';
 
 /** One fixed-amount QR code to import: buyers scanning it pay exactly `amountCents`. */
 export interface FixedCodeEntry {
@@ -78,6 +79,25 @@ export function fixedCodeFromImage(fileName: string, bytes: Buffer, amountCents?
     content: decodeQrImage(bytes),
     source: fileName.split(/[\\/]/).pop() ?? fileName,
   };
+}
+
+/** Why a QR content is refused: too long to draw at the cashier's error-correction level. */
+export function qrTooLongMessage(what: string, content: string): string {
+  const bytes = Buffer.byteLength(content, 'utf8');
+  return `${what} is too long to draw as a QR code (${bytes} bytes of UTF-8; one holds at most 2331)`;
+}
+
+/**
+ * Rejects codes the cashier could not draw again (a scanned code may use a lower error-correction
+ * level than ours and hold more), naming every one; nothing is imported then.
+ */
+export function checkDrawable(entries: readonly FixedCodeEntry[]): void {
+  const bad = entries.filter((e) => !fitsInQr(e.content));
+  if (bad.length > 0) {
+    throw new InvalidInputError(
+      bad.map((e) => qrTooLongMessage(`${e.source}: the QR content`, e.content)).join('\n'),
+    );
+  }
 }
 
 /** Rejects two different codes for one amount within one import. */

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../domain/errors.js';
 import { parsePositiveCents } from '../domain/money.js';
 import { isPaymentType, PAYMENT_TYPES, type PaymentType } from '../domain/order-state.js';
+import { clientAddress } from '../http/abuse-limits.js';
 import { type RawParams, readParams, stringParam } from '../http/params.js';
 import { randomToken } from '../lib/tokens.js';
 import type { Merchant } from '../merchants/merchant.model.js';
@@ -12,6 +13,12 @@ import { renderMessagePage } from './cashier.page.js';
 import { type AnyPayForm, MAX_CONTACT_LENGTH, renderAnyPayPage } from './anypay.page.js';
 import { type CashierLang, MESSAGES, pickLang } from './i18n.js';
 import { htmlHeaders } from './layout.js';
+
+/** The page for an address over one of its limits (`Retry-After` says when to come back). */
+const TOO_MANY: Record<CashierLang, { title: string; text: (seconds: number) => string }> = {
+  zh: { title: '操作过于频繁', text: (s) => `请 ${s} 秒后再试。` },
+  en: { title: 'Too many attempts', text: (s) => `Please try again in ${s} seconds.` },
+};
 
 /** Compares two secrets in constant time, whatever their lengths (case-sensitive). */
 export function secretsEqual(given: string, expected: string): boolean {
@@ -41,18 +48,36 @@ async function merchantOf(services: Services, params: RawParams): Promise<Mercha
  * price / contact read-only (a convenience: the link itself is not signed).
  */
 export function anypayRoutes(app: FastifyInstance, services: Services) {
+  const limits = app.abuseLimits;
   const page = (reply: FastifyReply, status: number, body: string, nonce: string) =>
     reply.code(status).headers(htmlHeaders(nonce)).send(body);
+  const tooMany = (reply: FastifyReply, lang: CashierLang, nonce: string, retryAfter: number) => {
+    const m = TOO_MANY[lang];
+    reply.header('retry-after', String(retryAfter));
+    page(reply, 429, renderMessagePage({ lang, nonce, title: m.title, text: m.text(retryAfter) }), nonce);
+  };
 
-  /** Reads the link or the submitted form; answers 403 itself when the link is not valid. */
+  /**
+   * Reads the link or the submitted form; answers 403 itself when the link is not valid, and 429
+   * when this address has sent too many wrong links or (POST) too many orders in the window.
+   */
   const open = async (request: FastifyRequest, reply: FastifyReply) => {
     const params = readParams(request);
     const langParam = stringParam(params, 'lang');
     const lang = pickLang(langParam, request.headers['accept-language']);
     const t = MESSAGES[lang];
     const nonce = randomToken(12);
+    const blocked =
+      (await limits.payAnyBadToken.full(request)) ??
+      (request.method === 'POST' ? await limits.payAnyCreate.hit(request) : null);
+    if (blocked !== null) {
+      tooMany(reply, lang, nonce, blocked);
+      return null;
+    }
     const merchant = await merchantOf(services, params);
     if (!merchant || !merchant.enabled) {
+      // Only a wrong appkey or token is guessing; a disabled merchant's own link is not.
+      if (!merchant) await limits.payAnyBadToken.hit(request);
       page(reply, 403, renderMessagePage({ lang, nonce, title: t.forbidden, text: t.forbiddenText }), nonce);
       return null;
     }
@@ -116,6 +141,7 @@ export function anypayRoutes(app: FastifyInstance, services: Services) {
         outOrderId,
         custom: form.custom,
         fingerprint: JSON.stringify(['pay-any', outOrderId]),
+        quick: { clientAddress: clientAddress(request) },
       });
       const target = payUrl(services.config.publicUrl, order);
       return reply

@@ -32,7 +32,8 @@ ${p.body}
 
 /**
  * Headers of every cashier HTML answer: never cached (the state changes), inline code allowed
- * only with this response's nonce, images only inline, connections only back to us.
+ * only with this response's nonce, images only inline, connections only back to us, and never
+ * inside another site's frame (a framed pay page could be overlaid to trick the payer).
  */
 export function htmlHeaders(nonce: string): Record<string, string> {
   return {
@@ -40,6 +41,7 @@ export function htmlHeaders(nonce: string): Record<string, string> {
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
     'content-security-policy': [
       "default-src 'none'",
       `script-src 'nonce-${nonce}'`,
@@ -47,6 +49,7 @@ export function htmlHeaders(nonce: string): Record<string, string> {
       'img-src data:',
       "connect-src 'self'",
       "base-uri 'none'",
+      "frame-ancestors 'none'",
     ].join('; '),
     vary: 'Accept-Language, User-Agent',
   };

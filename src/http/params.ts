@@ -4,22 +4,26 @@ import type { FastifyRequest } from 'fastify';
 export type RawParams = Record<string, string | { invalid: string }>;
 
 /**
- * Collects a request's parameters from the query string (GET) or the form / JSON body (POST),
- * body winning over query. A repeated key, an object or an array is kept as invalid so the
- * protocol can refuse it with its own code. JSON numbers are read as JavaScript prints them.
+ * Collects a request's parameters from the query string (GET) or the query string and the form /
+ * JSON body (POST). A repeated key, one given in both the query string and the body (which one
+ * was signed?), an object or an array is kept as invalid so the protocol can refuse it with its
+ * own code. JSON numbers are read as JavaScript prints them. (Duplicate keys inside a JSON body
+ * are refused by the JSON parser, see `json-body.ts`.)
  */
 export function readParams(request: FastifyRequest): RawParams {
   const out: RawParams = {};
-  const put = (source: unknown) => {
+  const put = (source: unknown, fromBody: boolean) => {
     if (source === null || typeof source !== 'object' || Array.isArray(source)) return;
     for (const [k, v] of Object.entries(source as Record<string, unknown>)) {
-      if (typeof v === 'string') out[k] = v;
+      if (fromBody && Object.hasOwn(out, k))
+        out[k] = { invalid: 'given in both the query string and the body' };
+      else if (typeof v === 'string') out[k] = v;
       else if (typeof v === 'number' && Number.isFinite(v)) out[k] = String(v);
       else out[k] = { invalid: Array.isArray(v) ? 'given more than once' : 'must be a string' };
     }
   };
-  put(request.query);
-  if (request.method === 'POST') put(request.body);
+  put(request.query, false);
+  if (request.method === 'POST') put(request.body, true);
   return out;
 }
 

@@ -1,9 +1,23 @@
-/** True for an absolute http(s) URL a merchant can be sent to (the SSRF check happens at send time). */
+/**
+ * True for an absolute http(s) URL a merchant can be sent to (the SSRF check happens at send time).
+ * Never one with a user name or password: return URLs go to buyers' browsers and notify URLs into
+ * logs and attempt records, so credentials in them would leak.
+ */
 export function isHttpUrl(text: string): boolean {
   if (text.length > 2048) return false;
   try {
     const u = new URL(text);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && !hasCredentials(text);
+  } catch {
+    return false;
+  }
+}
+
+/** True when the URL carries a user name or password (`https://user:pass@host/…`). */
+export function hasCredentials(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return u.username !== '' || u.password !== '';
   } catch {
     return false;
   }

@@ -6,7 +6,7 @@ import { parseCents } from '../domain/money.js';
 import { ROTATIONS, type Rotation } from '../domain/rotation.js';
 import type { Clock } from '../lib/clock.js';
 import { randomHex, randomToken } from '../lib/tokens.js';
-import { isHttpUrl } from '../lib/urls.js';
+import { hasCredentials, isHttpUrl } from '../lib/urls.js';
 import type { Merchant } from './merchant.model.js';
 import {
   findMerchantByAppkey,
@@ -45,6 +45,9 @@ export interface MerchantSettings {
 const MERCHANT_CACHE_MS = 1000;
 
 function url(field: string, value: string): string {
+  if (hasCredentials(value)) {
+    throw new InvalidInputError(`${field} must not contain a user name or password (https://user:pass@…)`);
+  }
   if (!isHttpUrl(value)) throw new InvalidInputError(`${field} must be an http(s) URL`);
   return value;
 }

@@ -58,6 +58,26 @@ export function qrMatrix(text: string): boolean[][] {
   return encodeQR(text, 'raw', { ecc: 'medium', border: 2 });
 }
 
+/** Thrown by `qr` when the text needs more than version 40 at our error correction level. */
+export function isCapacityOverflow(err: unknown): boolean {
+  return err instanceof Error && err.message === 'Capacity overflow';
+}
+
+/**
+ * True when `text` can be drawn as a QR code at the level the gateway draws (medium error
+ * correction, at most version 40: 2,331 bytes of UTF-8, more for digits or upper-case text).
+ * Checked where text comes in, so drawing it later cannot fail.
+ */
+export function fitsInQr(text: string): boolean {
+  try {
+    qrMatrix(text);
+    return true;
+  } catch (err) {
+    if (isCapacityOverflow(err)) return false;
+    throw err;
+  }
+}
+
 /** A QR code as PNG, about `sizePx` wide (whole pixels per module, never below 1). */
 export function qrPng(text: string, sizePx = 200): Buffer {
   const matrix = qrMatrix(text);

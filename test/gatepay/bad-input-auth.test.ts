@@ -60,7 +60,10 @@ describe('GatePay authentication refusals', () => {
   let productId: number;
 
   beforeAll(async () => {
-    gw = await startTestGateway();
+    // Every refusal here comes from one address; the limits on them are tested in test/http/.
+    gw = await startTestGateway({
+      env: { BAD_SIGN_LIMIT_PER_ADDRESS: '100000', BAD_SIGN_LIMIT_PER_APPKEY: '100000' },
+    });
     m = (await provisionMerchant(gw, { name: 'Auth shop' })).merchant;
     productId = (await gw.services.products.add({ merchantId: m.id, name: 'P', price: '1' })).id;
     disabled = (await provisionMerchant(gw, { name: 'Disabled shop' })).merchant;
