@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError } from '../domain/errors.js';
+import { GatewayError, SPECIAL_MESSAGES } from '../domain/errors.js';
 import { parsePositiveCents } from '../domain/money.js';
 import { isPaymentType, PAYMENT_TYPES, type PaymentType } from '../domain/order-state.js';
 import { clientAddress } from '../http/abuse-limits.js';
@@ -150,6 +150,8 @@ export function anypayRoutes(app: FastifyInstance, services: Services) {
         .redirect(form.explicitLang ? `${target}&lang=${form.explicitLang}` : target, 303);
     } catch (err) {
       if (err instanceof GatewayError) {
+        // Too many unpaid orders from this payer: 429, in the payer's language alone.
+        if (err.override?.en === SPECIAL_MESSAGES.tooManyOpenOrders.en) return again(429, err.override[lang]);
         return again(err.code === 204 || err.code === 110 ? 503 : 400, err.localized(lang));
       }
       throw err;

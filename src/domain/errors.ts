@@ -31,6 +31,11 @@ export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 export const SPECIAL_MESSAGES = {
   merchantDisabled: { code: 103, zh: '秘钥已过期', en: 'merchant disabled' },
   orderNotFound: { code: 201, zh: '订单不存在', en: 'order not found' },
+  tooManyOpenOrders: {
+    code: 110,
+    zh: '您有多笔未支付的订单，请先完成支付或稍后再试',
+    en: 'you have several unpaid orders: pay one of them or try again later',
+  },
 } as const;
 
 /**

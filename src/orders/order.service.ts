@@ -9,7 +9,7 @@ import {
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { GatewayError } from '../domain/errors.js';
+import { GatewayError, specialError } from '../domain/errors.js';
 import { effectiveStatus, type PaymentType } from '../domain/order-state.js';
 import type { Random } from '../domain/random.js';
 import { rotate } from '../domain/rotation.js';
@@ -123,8 +123,7 @@ export class OrderService {
       const created = await transact(this.db, async (trx) => {
         if (quick) {
           const open = await countOpenQuickOrders(trx, merchant.id, quick.clientAddress, now);
-          if (open >= this.config.quickOrdersPerAddress)
-            throw new GatewayError(110, 'too many open orders from this address');
+          if (open >= this.config.quickOrdersPerAddress) throw specialError('tooManyOpenOrders');
         }
         const claimed = await this.claimOnFirstAccount(
           trx,

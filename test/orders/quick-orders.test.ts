@@ -60,6 +60,21 @@ describe('quick collection orders', () => {
     await gw.services.orders.create(request(m, '198.51.100.2'));
   });
 
+  it('answers the payer a 429 page in their language on the quick collection page past the limit', async () => {
+    const m = await merchant();
+    const post = () =>
+      fetch(`${gw.url}/pay/any`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'accept-language': 'zh-CN' },
+        body: new URLSearchParams({ appkey: m.appkey, token: m.payToken, price: '12.5', type: 'alipay' }),
+      });
+    for (let i = 0; i < 3; i++) expect((await post()).status).toBe(303);
+    const refused = await post();
+    expect(refused.status).toBe(429);
+    expect(await refused.text()).toContain('您有多笔未支付的订单');
+  });
+
   it('does not count quick orders against the merchant’s daily API quota', async () => {
     const m = await merchant(2);
     await gw.services.orders.create(request(m, '198.51.100.4'));
