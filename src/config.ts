@@ -52,6 +52,8 @@ export interface Config {
   badSignLimitPerAddress: number;
   /** Wrong signs for one appkey from all addresses together (see `src/http/abuse-limits.ts`). */
   badSignLimitPerAppkey: number;
+  /** Failed console sign-ins from one address within 15 minutes after which it is refused (429). */
+  signInFailuresPerAddress: number;
   /** Time to receive a whole request (headers and body); `headersTimeoutMs` for the headers alone. */
   requestTimeoutMs: number;
   headersTimeoutMs: number;
@@ -176,6 +178,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     payAnyBadTokenLimit: int(env, 'PAY_ANY_BAD_TOKEN_LIMIT', 10, 1, 1_000_000),
     badSignLimitPerAddress: int(env, 'BAD_SIGN_LIMIT_PER_ADDRESS', 20, 1, 1_000_000),
     badSignLimitPerAppkey: int(env, 'BAD_SIGN_LIMIT_PER_APPKEY', 100, 1, 1_000_000),
+    signInFailuresPerAddress: int(env, 'SIGN_IN_FAILURES_PER_ADDRESS', 20, 1, 1_000_000),
     requestTimeoutMs,
     headersTimeoutMs,
     keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000),

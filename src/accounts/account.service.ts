@@ -3,6 +3,7 @@ import type { Kysely, Updateable } from 'kysely';
 import type { Actor, AuditAction } from '../audit/audit.model.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import type { Db } from '../db/connect.js';
+import { transact } from '../db/tx.js';
 import type { AccountTable, Database } from '../db/schema.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { formatCents, parsePositiveCents } from '../domain/money.js';
@@ -12,6 +13,7 @@ import type { Clock } from '../lib/clock.js';
 import { randomHex } from '../lib/tokens.js';
 import { findMerchantById } from '../merchants/merchant.repository.js';
 import { decodeQrImage } from '../qrcode/decode.js';
+import { fitsInQr } from '../qrcode/png.js';
 import type { Account } from './account.model.js';
 import {
   countFixedCodes,
@@ -24,7 +26,7 @@ import {
   updateAccount,
   upsertFixedCode,
 } from './account.repository.js';
-import { checkNoConflicts, type FixedCodeEntry } from './fixed-codes.js';
+import { checkDrawable, checkNoConflicts, type FixedCodeEntry, qrTooLongMessage } from './fixed-codes.js';
 import { type Pairing, vmqPairing } from './pairing.js';
 
 export interface AddAccountInput {
@@ -64,6 +66,7 @@ function qrText(content: string | undefined, image: Buffer | undefined): string 
   if (qr === '' || qr.length > MAX_QR_LENGTH) {
     throw new InvalidInputError(`qr must be the receiving QR code content (1–${MAX_QR_LENGTH} characters)`);
   }
+  if (!fitsInQr(qr)) throw new InvalidInputError(qrTooLongMessage('the qr content', qr));
   return qr;
 }
 
@@ -250,6 +253,7 @@ export class AccountService {
     await this.get(id);
     if (entries.length === 0) throw new InvalidInputError('nothing to import');
     checkNoConflicts(entries);
+    checkDrawable(entries);
     await this.db.kysely.transaction().execute(async (trx) => {
       for (const e of entries) await upsertFixedCode(trx, id, e.amountCents, e.content);
       await this.audit(trx, by, 'account.codes_import', id, {
@@ -261,6 +265,21 @@ export class AccountService {
       imported: entries.length,
       amounts: entries.map((e) => formatCents(e.amountCents)),
     };
+  }
+
+  /**
+   * Issues a new monitor key. Every monitor path reads the key from the database (the V免签 index
+   * re-checks its match against the row), so the old key is refused at once, in every process.
+   */
+  async rotateKey(id: number, by?: Actor): Promise<Account> {
+    await this.get(id);
+    await transact(this.db, async (trx) => {
+      const updated = await updateAccount(trx, id, { monitor_key: randomHex(16) });
+      if (!updated) throw new NotFoundError(`account ${id} not found`);
+      await this.audit(trx, by, 'account.rotate_key', id, {});
+    });
+    this.changed(id);
+    return this.get(id);
   }
 
   /** The `host/key` string a V免签 app is configured with, and what would keep it from working. */

@@ -12,6 +12,7 @@ export type OrderEvent =
  */
 export class EventBus {
   private readonly emitter = new EventEmitter();
+  private orderSubscribers = 0;
   constructor() {
     this.emitter.setMaxListeners(0);
   }
@@ -21,10 +22,22 @@ export class EventBus {
     this.emitter.emit('order', e);
   }
 
-  /** Events of one order (by its pay token); returns the unsubscribe function. */
+  /** Events of one order (by its pay token); returns the unsubscribe function (idempotent). */
   subscribeOrder(token: string, fn: (e: OrderEvent) => void): () => void {
     this.emitter.on(`order:${token}`, fn);
-    return () => this.emitter.off(`order:${token}`, fn);
+    this.orderSubscribers++;
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      this.orderSubscribers--;
+      this.emitter.off(`order:${token}`, fn);
+    };
+  }
+
+  /** Live subscriptions to single orders (each cashier stream holds one), for metrics and tests. */
+  orderSubscriberCount(token?: string): number {
+    return token === undefined ? this.orderSubscribers : this.emitter.listenerCount(`order:${token}`);
   }
 
   subscribeAll(fn: (e: OrderEvent) => void): () => void {

@@ -9,6 +9,10 @@ export const MONITOR_ERRORS = {
   },
   bad_signature: { status: 401, message: 'the signature does not match' },
   stale_timestamp: { status: 401, message: 'X-Shouyin-Timestamp is more than 300 seconds from server time' },
+  account_disabled: {
+    status: 403,
+    message: 'the account is disabled and none of its orders is open or in grace; it takes no payments',
+  },
   malformed: { status: 400, message: 'the body is not what this endpoint takes' },
   too_large: { status: 413, message: 'the body is larger than 256 KiB or holds more than 500 payments' },
   not_found: { status: 404, message: 'no such monitor endpoint' },

@@ -4,6 +4,8 @@ import { InvalidInputError } from '../domain/errors.js';
 import type { Services } from '../services.js';
 import { authenticateMonitor } from './monitor-auth.js';
 import { checkItem } from './monitor-items.js';
+import { MonitorError } from './monitor.errors.js';
+import { takesPayments } from './payment-gate.js';
 
 /** What became of one reported payment (docs/monitor-api.md "Results"). */
 export type ItemResult =
@@ -49,6 +51,12 @@ export class MonitorService {
   async payments(account: Account, items: readonly unknown[]): Promise<ItemResult[]> {
     const now = this.services.clock();
     await this.services.accounts.heartbeat([account.id], now);
+    if (!(await takesPayments(this.services, account, now))) {
+      throw new MonitorError(
+        'account_disabled',
+        `account ${account.id} is disabled and none of its orders is open or in grace; it takes no payments (shouyin account enable ${account.id})`,
+      );
+    }
     const results: ItemResult[] = [];
     for (const [index, raw] of items.entries()) {
       const check = checkItem(raw, account.type, now);

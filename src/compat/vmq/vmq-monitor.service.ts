@@ -1,9 +1,10 @@
 import type { Account } from '../../accounts/account.model.js';
 import { findAccountById, listVmqKeys } from '../../accounts/account.repository.js';
-import { parseJavaDoubleCents } from '../../domain/money.js';
+import { formatCentsPhp, parseJavaDoubleCents } from '../../domain/money.js';
 import type { PaymentType } from '../../domain/order-state.js';
 import { md5 } from '../../domain/sign.js';
 import type { RawParams } from '../../http/params.js';
+import { takesPayments } from '../../monitor/payment-gate.js';
 import type { Services } from '../../services.js';
 import { VmqKeyIndex } from './vmq-key-index.js';
 
@@ -15,7 +16,18 @@ export const VMQ_OK: VmqAnswer = { code: 1, msg: '成功', data: null };
 export const VMQ_BAD_SIGN: VmqAnswer = { code: -1, msg: '签名校验不通过' };
 export const VMQ_STALE: VmqAnswer = { code: -1, msg: '客户端时间错误' };
 export const VMQ_REPLAY: VmqAnswer = { code: -1, msg: '重复推送' };
+/** The account is disabled and has no order open or in grace (src/monitor/payment-gate.ts). */
+export const VMQ_DISABLED: VmqAnswer = { code: -1, msg: '收款账户已停用，且没有待支付的订单' };
 const refuse = (msg: string): VmqAnswer => ({ code: -1, msg });
+
+/**
+ * The amount as the app prints it, Java's `String.valueOf(double)` (`10.5`, `100.0`, `10.01`),
+ * whatever spelling was sent: one price, one replay key, and the key the app's pushes always had.
+ */
+function replayPrice(cents: number): string {
+  const php = formatCentsPhp(cents);
+  return php.includes('.') ? php : `${php}.0`;
+}
 
 /** A request whose `t` is further than this from the server's clock is refused (replay window). */
 export const VMQ_WINDOW_MS = 5 * 60_000;
@@ -89,12 +101,14 @@ export class VmqMonitor {
     if (account.lastHeartbeatAt === null || now - account.lastHeartbeatAt > PUSH_HEARTBEAT_SLACK_MS) {
       await this.services.accounts.heartbeat(this.withPeer(account), now);
     }
+    if (!(await takesPayments(this.services, target, now))) return VMQ_DISABLED;
     const r = await this.services.payments.record({
       accountId: target.id,
       type,
       amountCents: cents,
       paidAt: Number(t),
-      reporterId: `vmq:${t}:${typeCode}:${price}`,
+      // By amount, not by the string: `10.5` and `10.50` are one price, so one replay key.
+      reporterId: `vmq:${t}:${typeCode}:${replayPrice(cents)}`,
       source: 'vmq',
     });
     return r.outcome === 'duplicate' ? VMQ_REPLAY : VMQ_OK;
