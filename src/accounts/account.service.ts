@@ -126,7 +126,7 @@ export class AccountService {
       throw new NotFoundError(`merchant ${input.merchantId} not found`);
     }
     const now = this.clock();
-    const id = await this.db.kysely.transaction().execute(async (trx) => {
+    const id = await transact(this.db, async (trx) => {
       const id = await insertAccount(trx, {
         merchant_id: input.merchantId,
         type: input.type,
@@ -213,7 +213,7 @@ export class AccountService {
           ? 'account.enable'
           : 'account.disable'
         : 'account.set';
-    await this.db.kysely.transaction().execute(async (trx) => {
+    await transact(this.db, async (trx) => {
       if (Object.keys(v).length > 0) await updateAccount(trx, id, v);
       // Both ways, unlinking former peers: a phone belongs to one pair.
       if (s.vmqPeerId !== undefined) await linkVmqPeers(trx, id, s.vmqPeerId);
@@ -254,7 +254,7 @@ export class AccountService {
     if (entries.length === 0) throw new InvalidInputError('nothing to import');
     checkNoConflicts(entries);
     checkDrawable(entries);
-    await this.db.kysely.transaction().execute(async (trx) => {
+    await transact(this.db, async (trx) => {
       for (const e of entries) await upsertFixedCode(trx, id, e.amountCents, e.content);
       await this.audit(trx, by, 'account.codes_import', id, {
         amounts: entries.map((e) => formatCents(e.amountCents)),
