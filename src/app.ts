@@ -1,6 +1,8 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { cashierRoutes } from './cashier/cashier.routes.js';
+import { consoleApi } from './console/console.routes.js';
+import { consoleStatic } from './console/static.js';
 import { isConnectionError } from './db/tx.js';
 import { GatewayError } from './domain/errors.js';
 import { registerAbuseLimits } from './http/abuse-limits.js';
@@ -47,7 +49,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         en: 'database unavailable, retry later',
       });
       const lang = langOf((request.query ?? {}) as Record<string, unknown>);
-      return reply.code(503).header('retry-after', '1').send(errorEnvelope(busy, lang, services.clock()));
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .send(errorEnvelope(busy, lang, services.clock()));
     }
     const status = err.statusCode ?? 500;
     if (status >= 500) request.log.error({ err }, 'request failed');
@@ -72,5 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   qrcodeRoutes(app, services.clock);
   cashierRoutes(app, services);
   monitorRoutes(app, services);
+  await app.register(consoleApi, { prefix: '/admin/api', services });
+  await consoleStatic(app); // the console SPA under /admin (after the admin API)
   return app;
 }

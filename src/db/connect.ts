@@ -10,6 +10,8 @@ import {
   OperationNodeTransformer,
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,
+  type PostgresPool,
+  type PostgresPoolClient,
   type QueryResult,
   type RootOperationNode,
   type SelectQueryNode,
@@ -17,8 +19,10 @@ import {
   SqliteDriver,
   type UnknownRow,
 } from 'kysely';
+import type { Pool as PgPool, PoolClient as PgPoolClient } from 'pg';
 import { startCheckpointer } from './checkpointer.js';
 import type { Database } from './schema.js';
+import { DatabaseUnavailableError, isConnectionError } from './tx.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -106,6 +110,8 @@ export interface ConnectOptions {
    */
   backgroundCheckpoints?: boolean;
   onBackgroundError?: (message: string) => void;
+  /** PostgreSQL: where a lost idle connection is reported (once per burst); stderr by default. */
+  onConnectionError?: (message: string) => void;
 }
 
 export async function connectDatabase(url: string, opts: ConnectOptions = {}): Promise<Db> {
@@ -138,14 +144,164 @@ export async function connectDatabase(url: string, opts: ConnectOptions = {}): P
       },
     };
   }
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    const { PostgresDialect } = await import('kysely');
-    const pg = await import('pg');
-    // BIGINT columns hold cents and unix-ms times, always safe integers.
-    pg.default.types.setTypeParser(20, (v: string) => Number(v));
-    const pool = new pg.default.Pool({ connectionString: url, max: 10 });
-    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
-  }
+  if (/^postgres(ql)?:\/\//.test(url)) return connectPostgres(url, opts);
   throw new Error('DATABASE_URL must be sqlite:<path> or postgres://…');
+}
+
+/** Seconds to wait for a PostgreSQL connection unless DATABASE_URL says `?connect_timeout=N`. */
+const DEFAULT_PG_CONNECT_TIMEOUT_S = 5;
+/** After a pool error is logged, later ones are only counted for this long (one line per burst). */
+const POOL_ERROR_QUIET_MS = 10_000;
+
+/** `connect_timeout` (seconds, as libpq reads it from the URL; 0 waits forever) in ms. */
+function connectTimeoutMs(url: string): number {
+  const raw = new URL(url).searchParams.get('connect_timeout');
+  if (raw === null || raw === '') return DEFAULT_PG_CONNECT_TIMEOUT_S * 1000;
+  if (!/^\d+$/.test(raw)) throw new Error(`DATABASE_URL connect_timeout must be whole seconds, got "${raw}"`);
+  return Number(raw) * 1000;
+}
+
+/**
+ * Logs the first error of a burst at once and only counts the rest for a while: a restart drops
+ * every idle connection together, which is one event for an operator.
+ */
+function burstReporter(write: (message: string) => void, quietMs = POOL_ERROR_QUIET_MS) {
+  let quiet: NodeJS.Timeout | null = null;
+  let more = 0;
+  return (err: Error & { code?: string }) => {
+    if (quiet) {
+      more++;
+      return;
+    }
+    const why = err.code ? `${err.code} ${err.message}` : err.message;
+    write(`PostgreSQL: an idle connection was lost (${why}); new ones are opened as needed`);
+    quiet = setTimeout(() => {
+      quiet = null;
+      if (more > 0) write(`PostgreSQL: ${more} more idle connections were lost`);
+      more = 0;
+    }, quietMs);
+    quiet.unref();
+  };
+}
+
+async function connectPostgres(url: string, opts: ConnectOptions): Promise<Db> {
+  const { PostgresDialect } = await import('kysely');
+  const pg = (await import('pg')).default;
+  // BIGINT columns hold cents and unix-ms times, always safe integers.
+  pg.types.setTypeParser(20, (v: string) => Number(v));
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    // Bounds both opening a connection and waiting for a free one: an unreachable server
+    // answers 503 after this long instead of holding requests until TCP gives up.
+    connectionTimeoutMillis: connectTimeoutMs(url),
+    idleTimeoutMillis: 30_000,
+    // Notices a server that vanished without closing (failover, a NAT that forgot the flow).
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  });
+  // pg-pool drops an idle client whose connection fails (restart, failover, pg_terminate_backend)
+  // and emits 'error': without a listener that would crash the process.
+  pool.on('error', burstReporter(opts.onConnectionError ?? ((message) => console.error(message))));
+  const guarded = new GuardedPool(pool);
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guarded }) });
+  return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+}
+
+/** A statement that changes nothing when it runs again: a read outside a transaction, or BEGIN. */
+const SAFE_TO_REPEAT = /^\s*(select|begin|start transaction)\b/i;
+/** pg refuses a statement on a client it already knows is dead, before sending anything. */
+const NEVER_SENT = /is not queryable$/;
+
+type Stage = DatabaseUnavailableError['stage'];
+
+/** Turns a failure to reach the server into the typed error the HTTP layer answers 503 for. */
+function unavailable(err: unknown, stage: Stage): unknown {
+  if (!isConnectionError(err) || err instanceof DatabaseUnavailableError) return err;
+  const message = stage === 'connect' ? 'cannot connect to the database' : 'the database connection was lost';
+  return new DatabaseUnavailableError(message, { cause: err, stage });
+}
+
+/**
+ * The pool Kysely's PostgresDialect draws from. Each checkout is a `GuardedClient`, which never
+ * hands a dead connection back to the pool and repeats a statement that is safe to repeat when
+ * it failed only because a pooled connection had died meanwhile.
+ */
+class GuardedPool implements PostgresPool {
+  /** Clients not yet handed out: a failure on one of them is the server, not a stale socket. */
+  private readonly fresh = new WeakSet<PgPoolClient>();
+
+  constructor(private readonly pool: PgPool) {
+    pool.on('connect', (client) => {
+      this.fresh.add(client);
+      // A checked-out client also emits 'error' when its socket drops; its statement fails on its
+      // own (and `GuardedClient` discards it), so this listener only keeps the process alive.
+      client.on('error', () => {});
+    });
+  }
+
+  /** A pooled client and whether it has served a checkout before. */
+  async checkout(): Promise<{ client: PgPoolClient; reused: boolean }> {
+    try {
+      const client = await this.pool.connect();
+      return { client, reused: !this.fresh.delete(client) };
+    } catch (err) {
+      throw unavailable(err, 'connect');
+    }
+  }
+
+  async connect(): Promise<PostgresPoolClient> {
+    const { client, reused } = await this.checkout();
+    return new GuardedClient(this, client, reused) as unknown as PostgresPoolClient;
+  }
+
+  end(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+/** One checkout, as Kysely uses it: statements, then `release()`. Cursors are not supported. */
+class GuardedClient {
+  /**
+   * Why the connection failed. Every later statement (Kysely's ROLLBACK included) fails with the
+   * same error without being sent, so `transact` judges a failed COMMIT by what befell the
+   * COMMIT, not the rollback after it; the client is destroyed on release.
+   */
+  private lost: unknown = null;
+
+  constructor(
+    private readonly pool: GuardedPool,
+    private client: PgPoolClient | null,
+    private reused: boolean,
+  ) {}
+
+  async query(sql: string, parameters: readonly unknown[]): Promise<unknown> {
+    for (;;) {
+      if (this.lost) throw this.lost;
+      const client = this.client;
+      if (!client) throw new DatabaseUnavailableError('the connection was released', { stage: 'unsent' });
+      const outside = client.getTransactionStatus() === 'I';
+      try {
+        return await client.query(sql, parameters as unknown[]);
+      } catch (err) {
+        if (!isConnectionError(err)) throw err;
+        const sent = !(err instanceof Error && NEVER_SENT.test(err.message));
+        this.lost = unavailable(err, sent ? 'sent' : 'unsent');
+        // A client that sat in the pool may have died there (failover, a restart whose goodbye
+        // arrived late). Outside a transaction a read or BEGIN changed nothing: try it on another
+        // connection. Each try discards one dead client; a brand-new connection failing too means
+        // the server is gone, and ends it.
+        if (!outside || !this.reused || !SAFE_TO_REPEAT.test(sql)) throw this.lost;
+      }
+      this.release();
+      ({ client: this.client, reused: this.reused } = await this.pool.checkout());
+      this.lost = null;
+    }
+  }
+
+  release(destroy?: boolean): void {
+    const client = this.client;
+    this.client = null;
+    client?.release(destroy || this.lost !== null);
+  }
 }

@@ -19,11 +19,15 @@ export class LostUpdateError extends Error {
 export class DatabaseUnavailableError extends Error {
   override name = 'DatabaseUnavailableError';
   readonly statusCode = 503;
-  /** True when no connection could be opened at all (the server is down or unreachable). */
-  readonly connecting: boolean;
-  constructor(message: string, opts: { cause?: unknown; connecting?: boolean } = {}) {
+  /**
+   * How far the failed statement got: `connect`, no connection could be opened (the server is
+   * down or unreachable); `unsent`, the connection was known dead and nothing was sent; `sent`,
+   * it died after the statement went out, which may have run (a COMMIT may have committed).
+   */
+  readonly stage: 'connect' | 'unsent' | 'sent';
+  constructor(message: string, opts: { cause?: unknown; stage?: DatabaseUnavailableError['stage'] } = {}) {
     super(message, { cause: opts.cause });
-    this.connecting = opts.connecting ?? false;
+    this.stage = opts.stage ?? 'sent';
   }
 }
 
@@ -74,7 +78,7 @@ export function isConnectionError(err: unknown): boolean {
   const message = (err as { message?: unknown }).message;
   return (
     typeof message === 'string' &&
-    /Connection terminated|connection timeout|timeout exceeded when trying to connect|timeout expired|not queryable|terminating connection/i.test(
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|terminating connection/i.test(
       message,
     )
   );
@@ -96,8 +100,8 @@ export const transactionRetries = new Map<string, number>();
  *   can never be upgraded into `SQLITE_BUSY` by another process's commit; `busy_timeout` waits.
  * - PostgreSQL: callers lock what they read to decide (`forUpdate()`, a no-op on SQLite).
  *   A serialization failure or deadlock runs the whole transaction again. A connection lost
- *   before COMMIT was sent is retried too (nothing was committed); a connection lost during
- *   COMMIT leaves the outcome unknown, so it is never retried: `DatabaseUnavailableError`.
+ *   before COMMIT was sent is retried too (nothing was committed); a connection lost after
+ *   COMMIT was sent leaves the outcome unknown, so it is never retried: `DatabaseUnavailableError`.
  *   A server that cannot be reached at all is not retried either: that would only delay the 503.
  *
  * `fn` may run more than once: it must not have effects outside the transaction.
@@ -113,9 +117,12 @@ export async function transact<T>(db: Db, fn: (trx: Tx) => Promise<T>, attempts 
       });
     } catch (err) {
       const connection = isConnectionError(err);
-      const unreachable = err instanceof DatabaseUnavailableError && err.connecting;
+      const stage = err instanceof DatabaseUnavailableError ? err.stage : 'sent';
+      // Once `fn` is done the failure is COMMIT's (see `GuardedClient` in connect.ts): only a
+      // COMMIT that never left this process is known not to have committed.
+      const commitUnknown = bodyDone && stage !== 'unsent';
       const again =
-        attempt < attempts && (isRetryable(err) || (connection && !bodyDone && !unreachable));
+        attempt < attempts && (isRetryable(err) || (connection && stage !== 'connect' && !commitUnknown));
       if (again) {
         const code = String((err as { code?: unknown }).code ?? 'connection');
         transactionRetries.set(code, (transactionRetries.get(code) ?? 0) + 1);
