@@ -17,6 +17,7 @@ export const MONITOR_ERRORS = {
   too_large: { status: 413, message: 'the body is larger than 256 KiB or holds more than 500 payments' },
   not_found: { status: 404, message: 'no such monitor endpoint' },
   internal: { status: 500, message: 'internal error; send the same request again' },
+  unavailable: { status: 503, message: 'the database is unavailable; send the same request again shortly' },
 } as const;
 
 export type MonitorErrorCode = keyof typeof MONITOR_ERRORS;

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { vmqMonitorRoutes } from '../compat/vmq/vmq-monitor.routes.js';
+import { isConnectionError } from '../db/tx.js';
 import type { Services } from '../services.js';
 import { MAX_BATCH, MAX_BODY_BYTES } from './monitor-items.js';
 import { MonitorError } from './monitor.errors.js';
@@ -13,6 +14,7 @@ function monitorErrorOf(err: Error & { code?: string; statusCode?: number }): Mo
   if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
     return new MonitorError('malformed');
   }
+  if (isConnectionError(err)) return new MonitorError('unavailable');
   return new MonitorError('internal');
 }
 
@@ -39,7 +41,8 @@ async function monitorApi(api: FastifyInstance, services: Services) {
   );
   api.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
     const e = monitorErrorOf(err);
-    if (e.status >= 500) request.log.error({ err }, 'monitor request failed');
+    if (e.code === 'unavailable') request.log.warn(`monitor request failed: ${err.message}`);
+    else if (e.status >= 500) request.log.error({ err }, 'monitor request failed');
     return reply.code(e.status).send(e.body());
   });
   api.setNotFoundHandler((_request, reply) => {

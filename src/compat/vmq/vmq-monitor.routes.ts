@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readParams, type RawParams } from '../../http/params.js';
+import { isConnectionError } from '../../db/tx.js';
 import type { Services } from '../../services.js';
 import { type VmqAnswer, VmqMonitor } from './vmq-monitor.service.js';
 
@@ -16,6 +17,10 @@ export function vmqMonitorRoutes(app: FastifyInstance, services: Services): VmqM
       try {
         return reply.send(await fn(readParams(request), request.ip));
       } catch (err) {
+        if (isConnectionError(err)) {
+          request.log.warn(`V免签 monitor request failed: ${(err as Error).message}`);
+          return reply.code(503).send({ code: -1, msg: '数据库暂时不可用，请稍后重试' });
+        }
         request.log.error({ err }, 'V免签 monitor request failed');
         return reply.code(500).send({ code: -1, msg: '服务器错误' });
       }
