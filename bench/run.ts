@@ -16,6 +16,7 @@ import { commandLine, readOptions } from './lib/options.js';
 import { busyWarning, formatChecks, formatTable } from './lib/table.js';
 import type { BenchContext, Check, Row, Section } from './lib/types.js';
 import { bare } from './sections/bare.js';
+import { consoleLists } from './sections/console.js';
 import { create } from './sections/create.js';
 import { live } from './sections/live.js';
 import { monitor } from './sections/monitor.js';
@@ -23,7 +24,7 @@ import { notify } from './sections/notify.js';
 import { seeded } from './sections/seeded.js';
 
 /** Every section, in the order they run. Add new ones (notifications, monitor push …) here. */
-const SECTIONS: Section[] = [bare, create, seeded, notify, monitor, live];
+const SECTIONS: Section[] = [bare, create, seeded, consoleLists, notify, monitor, live];
 
 function select(only: string[] | null): Section[] {
   if (only === null) return SECTIONS;

@@ -13,6 +13,11 @@ export interface Config {
   /** False when PUBLIC_URL was not set: the server then uses the address it actually listens on. */
   publicUrlExplicit: boolean;
   databaseUrl: string;
+  /**
+   * SQLite `synchronous` (SQLITE_SYNC): `full`, an answered request survives a power cut;
+   * `normal` trades that for fewer fsyncs (a power cut may take back the last commits).
+   */
+  sqliteSync: 'full' | 'normal';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Allow notifications to loopback / private / link-local targets (tests, LAN installs). */
   allowPrivateCallbacks: boolean;
@@ -137,6 +142,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be sqlite:<path> or postgres://…');
   }
+  const sqliteSync = (env.SQLITE_SYNC || 'full').toLowerCase();
+  if (sqliteSync !== 'full' && sqliteSync !== 'normal') {
+    throw new ConfigError(`SQLITE_SYNC must be full or normal, got "${env.SQLITE_SYNC}"`);
+  }
   const requestTimeoutMs = int(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 600_000);
   // Node refuses a headers timeout above the request timeout.
   const headersTimeoutMs = int(
@@ -155,6 +164,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl,
     publicUrlExplicit: Boolean(env.PUBLIC_URL),
     databaseUrl,
+    sqliteSync,
     logLevel,
     allowPrivateCallbacks: bool(env, 'ALLOW_PRIVATE_CALLBACKS'),
     graceSeconds: int(env, 'GRACE_SECONDS', 600, 0, 86400),

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { connectDatabase, type Db } from './db/connect.js';
+import { requestForLog } from './console/log-redaction.js';
 import { migrateToLatest } from './db/migrate.js';
 import { startDispatcher } from './jobs/dispatcher.js';
 import { startExpirer } from './jobs/expirer.js';
@@ -19,6 +20,7 @@ export async function openServices(
   } = {},
 ): Promise<{ db: Db; services: Services }> {
   const db = await connectDatabase(config.databaseUrl, {
+    sqliteSync: config.sqliteSync,
     backgroundCheckpoints: opts.server === true,
     onBackgroundError: (message) => console.error(`WAL checkpoint: ${message}`),
   });
@@ -40,7 +42,8 @@ export async function startGateway(config: Config, opts: { clock?: Clock } = {})
   const { db, services } = await openServices(config, opts.clock, { server: true });
   const app = await buildApp({
     services,
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    logger:
+      config.logLevel === 'silent' ? false : { level: config.logLevel, serializers: { req: requestForLog } },
   });
   const address = await app.listen({ port: config.port, host: config.host });
   const stopExpirer = startExpirer(services.orders, config.expireIntervalMs, app.log);
@@ -48,6 +51,9 @@ export async function startGateway(config: Config, opts: { clock?: Clock } = {})
   const port = (app.server.address() as { port: number }).port;
   // Without PUBLIC_URL, hand out the address we really listen on (port 0 picks a free one).
   if (!config.publicUrlExplicit) config.publicUrl = `http://127.0.0.1:${port}`;
+  // The one log line allowed to show a secret: the operator needs this link to create the first user.
+  const setupLink = await services.users.openSetup(config.publicUrl);
+  if (setupLink) app.log.info(`No console user yet: open ${setupLink} within 1 hour to create the operator`);
   return {
     app,
     services,

@@ -242,3 +242,45 @@ export async function lockAccountLoad(
     .executeTakeFirstOrThrow();
   return Number(received.s) + Number(pending.s);
 }
+
+/**
+ * Per account (of one merchant, or all): when its newest payment was paid and what it received
+ * since `since`. Simulated payments (the simulator, the console's test payment) are left out:
+ * this is the money that really arrived.
+ */
+export async function accountActivity(
+  db: Kysely<Database>,
+  merchantId: number | undefined,
+  since: number,
+): Promise<Map<number, { lastPaidAt: number | null; receivedCents: number }>> {
+  let q = db.selectFrom('accounts as a').select((eb) => [
+    'a.id',
+    // Newest first along payments_account_paid_amount: the first real payment ends the walk.
+    eb
+      .selectFrom('payments as p')
+      .select('p.paid_at')
+      .whereRef('p.account_id', '=', 'a.id')
+      .where('p.source', '!=', 'simulate')
+      .orderBy('p.paid_at', 'desc')
+      .limit(1)
+      .as('last_paid_at'),
+    eb
+      .selectFrom('payments as p')
+      .select(sql<number>`coalesce(sum(p.amount_cents), 0)`.as('s'))
+      .whereRef('p.account_id', '=', 'a.id')
+      .where('p.paid_at', '>=', since)
+      .where('p.source', '!=', 'simulate')
+      .as('received'),
+  ]);
+  if (merchantId !== undefined) q = q.where('a.merchant_id', '=', merchantId);
+  const rows = await q.execute();
+  return new Map(
+    rows.map((r) => [
+      Number(r.id),
+      {
+        lastPaidAt: r.last_paid_at === null || r.last_paid_at === undefined ? null : Number(r.last_paid_at),
+        receivedCents: Number(r.received ?? 0),
+      },
+    ]),
+  );
+}

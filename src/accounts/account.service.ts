@@ -8,14 +8,16 @@ import type { AccountTable, Database } from '../db/schema.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { formatCents, parsePositiveCents } from '../domain/money.js';
 import { isPaymentType } from '../domain/order-state.js';
-import { parseTimeOfDay } from '../domain/rules.js';
+import { parseTimeOfDay, startOfLocalDay } from '../domain/rules.js';
 import type { Clock } from '../lib/clock.js';
 import { randomHex } from '../lib/tokens.js';
 import { findMerchantById } from '../merchants/merchant.repository.js';
+import { BUSINESS_UTC_OFFSET_MINUTES } from '../orders/order.service.js';
 import { decodeQrImage } from '../qrcode/decode.js';
 import { fitsInQr } from '../qrcode/png.js';
 import type { Account } from './account.model.js';
 import {
+  accountActivity,
   countFixedCodes,
   findAccountById,
   insertAccount,
@@ -26,7 +28,15 @@ import {
   updateAccount,
   upsertFixedCode,
 } from './account.repository.js';
-import { checkDrawable, checkNoConflicts, type FixedCodeEntry, qrTooLongMessage } from './fixed-codes.js';
+import {
+  checkDrawable,
+  checkNoConflicts,
+  type FixedCodeEntry,
+  FixedCodeParseError,
+  type FixedCodeUpload,
+  fixedCodesFromUploads,
+  qrTooLongMessage,
+} from './fixed-codes.js';
 import { type Pairing, vmqPairing } from './pairing.js';
 
 export interface AddAccountInput {
@@ -162,6 +172,23 @@ export class AccountService {
     return listFixedCodes(this.db.kysely, id);
   }
 
+  /**
+   * Per account (of one merchant, or all): its newest real payment and today's takings (since
+   * 00:00 China time); simulated payments left out. For the console's account list.
+   */
+  activity(merchantId?: number) {
+    const dayStart = startOfLocalDay(this.clock(), BUSINESS_UTC_OFFSET_MINUTES);
+    return accountActivity(this.db.kysely, merchantId, dayStart);
+  }
+
+  /**
+   * The content of an uploaded receiving-code image, checked as `add` and `set` would check it:
+   * what the console shows before anything is saved.
+   */
+  decodeQr(image: Buffer): string {
+    return qrText(undefined, image);
+  }
+
   async set(id: number, s: AccountSettings, by?: Actor): Promise<Account> {
     const current = await this.get(id);
     const v: Updateable<AccountTable> = {};
@@ -265,6 +292,21 @@ export class AccountService {
       imported: entries.length,
       amounts: entries.map((e) => formatCents(e.amountCents)),
     };
+  }
+
+  /** `importFixedCodes` from uploaded files (console): CSV files and QR images, all or none. */
+  async importFixedCodeUploads(id: number, uploads: readonly FixedCodeUpload[], by?: Actor) {
+    await this.get(id);
+    const entries = fixedCodesFromUploads(uploads);
+    try {
+      return await this.importFixedCodes(id, entries, by);
+    } catch (err) {
+      // Two different codes for one amount: the operator's mistake, said like the others.
+      if (err instanceof FixedCodeParseError) {
+        throw new InvalidInputError(`nothing imported: ${err.problems.join('; ')}`);
+      }
+      throw err;
+    }
   }
 
   /**

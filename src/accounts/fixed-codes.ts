@@ -113,3 +113,39 @@ export function checkNoConflicts(entries: readonly FixedCodeEntry[]): void {
   }
   if (problems.length > 0) throw new FixedCodeParseError(problems);
 }
+
+/** One uploaded file of a fixed-code import (console): a CSV of `amount,content` lines, or a QR image. */
+export interface FixedCodeUpload {
+  name: string;
+  bytes: Buffer;
+  /** For an image: the amount it is for, when its file name does not say (`10.00.png`). */
+  amountCents?: number;
+}
+
+/**
+ * Turns uploaded files into fixed-code entries: `.csv`/`.txt` files are parsed, `.png`/`.jpg`
+ * images decoded (amount given, or from the file name). Every problem of every file is named at
+ * once, in one `InvalidInputError`, and then nothing is imported.
+ */
+export function fixedCodesFromUploads(uploads: readonly FixedCodeUpload[]): FixedCodeEntry[] {
+  const entries: FixedCodeEntry[] = [];
+  const problems: string[] = [];
+  for (const u of uploads) {
+    const name = u.name.split(/[\\/]/).pop() ?? u.name;
+    try {
+      if (/\.(csv|txt)$/i.test(name)) {
+        entries.push(...parseFixedCodesCsv(u.bytes.toString('utf8'), name));
+      } else if (/\.(png|jpe?g)$/i.test(name)) {
+        entries.push(fixedCodeFromImage(name, u.bytes, u.amountCents));
+      } else {
+        problems.push(`${name}: expected a .csv file or .png/.jpg images`);
+      }
+    } catch (err) {
+      if (err instanceof FixedCodeParseError) problems.push(...err.problems);
+      else if (err instanceof InvalidInputError) problems.push(`${name}: ${err.message}`);
+      else throw err;
+    }
+  }
+  if (problems.length > 0) throw new InvalidInputError(`nothing imported: ${problems.join('; ')}`);
+  return entries;
+}

@@ -31,3 +31,18 @@ export function vmqPairing(publicUrl: string, key: string): Pairing {
   }
   return { text: `${host}/${key}`, host, warnings };
 }
+
+/**
+ * A copyable shell example of the Shouyin monitor API (docs/monitor-api.md) for one account,
+ * filled in with its id and key: a signed heartbeat, which brings the account online at once.
+ */
+export function monitorHeartbeatExample(publicUrl: string, accountId: number, key: string): string {
+  const base = publicUrl.replace(/\/+$/, '');
+  return [
+    `BASE=${base}  ACCOUNT=${accountId}  KEY=${key}`,
+    `TS=$(date +%s)`,
+    `SIG=$(printf '%s.' "$TS" | openssl dgst -sha256 -hmac "$KEY" -r | cut -d' ' -f1)`,
+    `curl -sS -X POST "$BASE/monitor/v1/heartbeat" \\`,
+    `  -H "x-shouyin-account: $ACCOUNT" -H "x-shouyin-timestamp: $TS" -H "x-shouyin-signature: $SIG"`,
+  ].join('\n');
+}

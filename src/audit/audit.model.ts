@@ -28,6 +28,15 @@ export const AUDIT_ACTIONS = [
   'account.codes_import',
   'account.rotate_key',
   'order.oversold',
+  'notification.resend',
+  'notification.requeue',
+  'merchant.add',
+  'merchant.set',
+  'user.add',
+  'user.disable',
+  'user.enable',
+  'user.password_reset',
+  'user.sessions_revoke',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -35,3 +35,20 @@ export async function listAudit(
   if (opts.action !== undefined) q = q.where('action', '=', opts.action);
   return (await q.execute()).map(auditFromRow);
 }
+
+/**
+ * One page of the audit log, newest first, filtered by any of actor, action and subject (each
+ * exact; indexes `audit_actor_id`, `audit_action_id`, `audit_subject_id` keep them in id order),
+ * continuing below `beforeId` (keyset pagination).
+ */
+export async function listAuditPage(
+  db: Kysely<Database>,
+  q: { actor?: string; action?: string; subject?: string; beforeId?: number; limit: number },
+): Promise<AuditEntry[]> {
+  let query = db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(q.limit);
+  if (q.actor !== undefined) query = query.where('actor', '=', q.actor);
+  if (q.action !== undefined) query = query.where('action', '=', q.action);
+  if (q.subject !== undefined) query = query.where('subject', '=', q.subject);
+  if (q.beforeId !== undefined) query = query.where('id', '<', q.beforeId);
+  return (await query.execute()).map(auditFromRow);
+}

@@ -6,8 +6,9 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../domain/error
 import { formatCents, parsePositiveCents } from '../domain/money.js';
 import { randomToken } from '../lib/tokens.js';
 import { publicMerchant } from '../merchants/merchant.model.js';
-import type { MerchantSettings } from '../merchants/merchant.service.js';
+import { type MerchantSettings, parseGrace } from '../merchants/merchant.service.js';
 import type { Order } from '../orders/order.model.js';
+import { listOrders } from '../orders/order.query.js';
 import { readQrImageFile } from '../qrcode/image-file.js';
 import type { Services } from '../services.js';
 
@@ -108,12 +109,15 @@ export const CORE_COMMANDS: Command[] = [
     usage: 'merchant add --name N --notify-url U --return-url U [--timeout-url U]',
     options: { name: s, 'notify-url': s, 'return-url': s, 'timeout-url': s },
     run: async ({ services, values }) => {
-      const m = await services.merchants.add({
-        name: str(values, 'name') as string,
-        notifyUrl: str(values, 'notify-url') as string,
-        returnUrl: str(values, 'return-url') as string,
-        timeoutUrl: str(values, 'timeout-url', false) ?? null,
-      });
+      const m = await services.merchants.add(
+        {
+          name: str(values, 'name') as string,
+          notifyUrl: str(values, 'notify-url') as string,
+          returnUrl: str(values, 'return-url') as string,
+          timeoutUrl: str(values, 'timeout-url', false) ?? null,
+        },
+        { actor: cliActor() },
+      );
       return { id: m.id, name: m.name, appkey: m.appkey, appsecret: m.appsecret, pay_token: m.payToken };
     },
   },
@@ -164,7 +168,33 @@ export const CORE_COMMANDS: Command[] = [
         const q = v('daily-quota') as string;
         settings.dailyQuota = q === '' ? null : wholeNumber(q, '--daily-quota');
       }
-      return publicMerchant(await services.merchants.set(id(positionals[0], 'merchant ID'), settings));
+      return publicMerchant(
+        await services.merchants.set(id(positionals[0], 'merchant ID'), settings, { actor: cliActor() }),
+      );
+    },
+  },
+  {
+    path: ['merchant', 'list'],
+    usage: 'merchant list                           every merchant: id, name, state, quota (no secrets)',
+    options: {},
+    run: async ({ services }) => {
+      const out: Awaited<ReturnType<typeof services.merchants.list>> = [];
+      let page;
+      do {
+        page = await services.merchants.list({ limit: 1000, beforeId: out.at(-1)?.id });
+        out.push(...page);
+      } while (page.length === 1000);
+      return out.map((m) => ({
+        id: m.id,
+        name: m.name,
+        appkey: m.appkey,
+        enabled: m.enabled,
+        api_enabled: m.apiEnabled,
+        alipay: m.alipayEnabled,
+        wechat: m.wechatEnabled,
+        daily_quota: m.dailyQuota,
+        created_at: new Date(m.createdAt).toISOString(),
+      }));
     },
   },
   {
@@ -174,6 +204,24 @@ export const CORE_COMMANDS: Command[] = [
     run: async ({ services, positionals }) => {
       const m = await services.merchants.get(id(positionals[0], 'merchant ID'));
       return { ...publicMerchant(m), appsecret: m.appsecret, maxOffset: formatCents(m.maxOffsetCents) };
+    },
+  },
+  {
+    path: ['merchant', 'rotate-secret'],
+    usage:
+      'merchant rotate-secret ID [--grace 24h]  new appsecret; the old one still verifies requests for the grace (1h–7d)',
+    options: { grace: s },
+    run: async ({ services, values, positionals }) => {
+      const text = str(values, 'grace', false) ?? '24h';
+      const graceMs = parseGrace(text);
+      if (graceMs === null) throw new InvalidInputError('--grace must be like 90m, 24h or 7d');
+      const m = await services.merchants.rotateSecret(id(positionals[0], 'merchant ID'), graceMs);
+      return {
+        id: m.id,
+        appkey: m.appkey,
+        appsecret: m.appsecret,
+        previous_secret_valid_until: new Date(m.previousSecretUntil as number).toISOString(),
+      };
     },
   },
   {
@@ -254,4 +302,61 @@ export const CORE_COMMANDS: Command[] = [
     options: {},
     run: async ({ services, positionals }) => orderView(services, id(positionals[0], 'order ID')),
   },
+  {
+    path: ['order', 'list'],
+    usage:
+      'order list [--merchant ID] [--state unpaid|paid|expired] [--type alipay|wechat] [--account ID]\n' +
+      '                 [--out-order-id X] [--paid-amount 9.99] [--since 2024-05-01|ISO time] [--limit N]   newest first',
+    options: {
+      merchant: s,
+      state: s,
+      type: s,
+      account: s,
+      'out-order-id': s,
+      'paid-amount': s,
+      since: s,
+      limit: s,
+    },
+    run: async ({ services, values }) => {
+      const v = (n: string) => str(values, n, false);
+      const merchant = v('merchant');
+      const account = v('account');
+      const since = v('since');
+      const limit = v('limit');
+      // The console's list, through the same service; an operator's shell sees every merchant.
+      const page = await listOrders(
+        { db: services.db, clock: services.clock },
+        {
+          merchantId: merchant === undefined ? null : id(merchant, '--merchant'),
+          state: v('state'),
+          type: v('type'),
+          accountId: account === undefined ? undefined : id(account, '--account'),
+          outOrderId: v('out-order-id'),
+          paidAmount: v('paid-amount'),
+          createdFrom: since === undefined ? undefined : parseSince(since),
+        },
+        { limit: limit === undefined ? 50 : id(limit, '--limit') },
+      );
+      const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+      return page.orders.map((o) => ({
+        ...o,
+        created_at: iso(o.created_at),
+        expires_at: iso(o.expires_at),
+        paid_at: iso(o.paid_at),
+      }));
+    },
+  },
 ];
+
+/** `--since`: a China-time date (its midnight) or an ISO 8601 time with its zone. */
+function parseSince(text: string): number {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00+08:00`) : NaN;
+  if (!Number.isNaN(day) && new Date(day + 8 * 3600_000).toISOString().startsWith(text)) return day;
+  const time = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)
+    ? Date.parse(text)
+    : NaN;
+  if (!Number.isNaN(time)) return time;
+  throw new InvalidInputError(
+    '--since must be a date like 2024-05-01 (China time) or an ISO time like 2024-05-01T08:00:00Z',
+  );
+}

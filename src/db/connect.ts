@@ -22,13 +22,15 @@ import {
 import type { Pool as PgPool, PoolClient as PgPoolClient } from 'pg';
 import { startCheckpointer } from './checkpointer.js';
 import type { Database } from './schema.js';
-import { DatabaseUnavailableError, isConnectionError } from './tx.js';
+import { type CommitStats, DatabaseUnavailableError, isConnectionError } from './tx.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
+  /** Counted by `transact`: how many COMMITs carried how many transactions. */
+  commits: CommitStats;
   close(): Promise<void>;
 }
 
@@ -112,6 +114,12 @@ export interface ConnectOptions {
   onBackgroundError?: (message: string) => void;
   /** PostgreSQL: where a lost idle connection is reported (once per burst); stderr by default. */
   onConnectionError?: (message: string) => void;
+  /**
+   * SQLite `synchronous`: `full` (default) fsyncs the WAL at every commit, so a committed (and
+   * so an answered) transaction survives a power cut; `normal` fsyncs only at checkpoints, so
+   * a power cut or OS crash may take back the last commits (a killed process still loses none).
+   */
+  sqliteSync?: 'full' | 'normal';
 }
 
 export async function connectDatabase(url: string, opts: ConnectOptions = {}): Promise<Db> {
@@ -120,7 +128,7 @@ export async function connectDatabase(url: string, opts: ConnectOptions = {}): P
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const sqlite = new SQLite(path);
     sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma(`synchronous = ${opts.sqliteSync === 'normal' ? 'NORMAL' : 'FULL'}`);
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
     // Truncate the WAL back to 4 MB after each checkpoint instead of keeping its high-water mark.
@@ -138,6 +146,7 @@ export async function connectDatabase(url: string, opts: ConnectOptions = {}): P
     return {
       kysely,
       dialect: 'sqlite',
+      commits: { commits: 0, transactions: 0 },
       close: async () => {
         await kysely.destroy();
         await stopCheckpointer?.();
@@ -205,7 +214,12 @@ async function connectPostgres(url: string, opts: ConnectOptions): Promise<Db> {
   pool.on('error', burstReporter(opts.onConnectionError ?? ((message) => console.error(message))));
   const guarded = new GuardedPool(pool);
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guarded }) });
-  return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+  return {
+    kysely,
+    dialect: 'postgres',
+    commits: { commits: 0, transactions: 0 },
+    close: () => kysely.destroy(),
+  };
 }
 
 /** A statement that changes nothing when it runs again: a read outside a transaction, or BEGIN. */

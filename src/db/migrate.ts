@@ -13,6 +13,9 @@ import * as m003 from './migrations/003_notify_host.js';
 import * as m004 from './migrations/004_realprice.js';
 import * as m005 from './migrations/005_notify_due.js';
 import * as m006 from './migrations/006_users.js';
+import * as m007 from './migrations/007_console_indexes.js';
+import * as m008 from './migrations/008_secret_rotation.js';
+import * as m009 from './migrations/009_dashboard.js';
 
 export interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -26,6 +29,9 @@ export const MIGRATIONS: Record<string, DialectMigration> = {
   '004_realprice': m004,
   '005_notify_due': m005,
   '006_users': m006,
+  '007_console_indexes': m007,
+  '008_secret_rotation': m008,
+  '009_dashboard': m009,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -25,6 +25,9 @@ export interface MerchantTable {
   allow_offline: Generated<number>;
   pay_token: string;
   created_at: number;
+  /** The appsecret before the last rotation; it still verifies requests until `previous_secret_until`. */
+  previous_appsecret: string | null;
+  previous_secret_until: number | null;
 }
 
 export interface AccountTable {
@@ -177,6 +180,86 @@ export interface AuditTable {
   detail: string;
 }
 
+export interface UserTable {
+  id: Generated<number>;
+  /** Lowercase. */
+  email: string;
+  password_hash: string;
+  role: string;
+  merchant_id: number | null;
+  totp_secret: string | null;
+  totp_pending_secret: string | null;
+  totp_last_step: number | null;
+  failed_count: Generated<number>;
+  failed_since: number | null;
+  locked_until: number | null;
+  created_at: number;
+  disabled: Generated<number>;
+}
+
+export interface SessionTable {
+  /** SHA-256 (hex) of the cookie's token. */
+  id: string;
+  user_id: number;
+  csrf_secret: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string;
+  user_agent: string;
+  revoked_at: number | null;
+  reauth_until: number | null;
+}
+
+export interface SignInTable {
+  id: Generated<number>;
+  user_id: number | null;
+  email: string;
+  ip: string;
+  address: string;
+  at: number;
+  outcome: string;
+}
+
+export interface SetupTokenTable {
+  /** SHA-256 (hex) of the token in the printed link. */
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** Figures of one business day that can no longer change (see migration 009). */
+export interface DashboardDayTable {
+  day: number;
+  /** 0: the row marking the whole day as stored. */
+  merchant_id: number;
+  /** 0: the merchant's own row (notification counts). */
+  account_id: number;
+  created: number;
+  created_paid: number;
+  paid: number;
+  paid_cents: number;
+  late: number;
+  notified: number;
+  notify_failed: number;
+  /** 0 in every stored row; counted only while a day is computed. */
+  notify_pending: number;
+}
+
+export interface DashboardPayTimeTable {
+  day: number;
+  merchant_id: number;
+  bucket: number;
+  n: number;
+}
+
+export interface DashboardStateTable {
+  id: number;
+  generation: number;
+  scanned_until: number;
+}
+
 export interface Database {
   merchants: MerchantTable;
   accounts: AccountTable;
@@ -190,4 +273,11 @@ export interface Database {
   notifications: NotificationTable;
   notify_attempts: NotifyAttemptTable;
   audit_log: AuditTable;
+  users: UserTable;
+  sessions: SessionTable;
+  sign_ins: SignInTable;
+  setup_tokens: SetupTokenTable;
+  dashboard_days: DashboardDayTable;
+  dashboard_pay_times: DashboardPayTimeTable;
+  dashboard_state: DashboardStateTable;
 }

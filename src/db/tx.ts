@@ -1,5 +1,12 @@
+import { setImmediate } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DeleteResult, Transaction, UpdateResult } from 'kysely';
+import {
+  CompiledQuery,
+  type ControlledTransaction,
+  type DeleteResult,
+  type Transaction,
+  type UpdateResult,
+} from 'kysely';
 import type { Db } from './connect.js';
 import type { Database } from './schema.js';
 
@@ -94,27 +101,47 @@ function isRetryable(err: unknown): boolean {
 export const transactionRetries = new Map<string, number>();
 
 /**
+ * What `transact` committed on one database: COMMIT statements (on SQLite each is one fsync) and
+ * the transactions they carried. On SQLite `transactions / commits` is the mean batch size.
+ */
+export interface CommitStats {
+  commits: number;
+  transactions: number;
+}
+
+/**
  * Runs `fn` in one write transaction and commits. Every service opens its transactions here.
+ * The promise settles only once the transaction is on disk (committed) or rolled back.
  *
- * - SQLite: the transaction begins IMMEDIATE (see `connect.ts`), so a read that decides a write
- *   can never be upgraded into `SQLITE_BUSY` by another process's commit; `busy_timeout` waits.
- * - PostgreSQL: callers lock what they read to decide (`forUpdate()`, a no-op on SQLite).
- *   A serialization failure or deadlock runs the whole transaction again. A connection lost
- *   before COMMIT was sent is retried too (nothing was committed); a connection lost after
- *   COMMIT was sent leaves the outcome unknown, so it is never retried: `DatabaseUnavailableError`.
- *   A server that cannot be reached at all is not retried either: that would only delay the 503.
+ * - SQLite: group commit (see `GroupCommit`). Transactions that arrive together run one after
+ *   another on the one connection inside one `BEGIN IMMEDIATE … COMMIT`, each in its own
+ *   savepoint, so a batch costs one fsync however many requests it answers. The transaction
+ *   begins IMMEDIATE (see `connect.ts`), so a read that decides a write can never be upgraded
+ *   into `SQLITE_BUSY` by another process's commit; `busy_timeout` waits.
+ * - PostgreSQL: one transaction per call. Callers lock what they read to decide (`forUpdate()`,
+ *   a no-op on SQLite). A serialization failure or deadlock runs the whole transaction again. A
+ *   connection lost before COMMIT was sent is retried too (nothing was committed); a connection
+ *   lost after COMMIT was sent leaves the outcome unknown, so it is never retried:
+ *   `DatabaseUnavailableError`. A server that cannot be reached at all is not retried either:
+ *   that would only delay the 503.
  *
- * `fn` may run more than once: it must not have effects outside the transaction.
+ * `fn` may run more than once: it must not have effects outside the transaction. It must not
+ * wait for anything that needs the database outside `trx` (a query on `db.kysely`, another
+ * `transact`): the write lock is held until its batch commits, so that would wait forever.
  */
 export async function transact<T>(db: Db, fn: (trx: Tx) => Promise<T>, attempts = 3): Promise<T> {
+  if (db.dialect === 'sqlite') return groupCommitOf(db).run(fn);
   for (let attempt = 1; ; attempt++) {
     let bodyDone = false;
     try {
-      return await db.kysely.transaction().execute(async (trx) => {
+      const out = await db.kysely.transaction().execute(async (trx) => {
         const out = await fn(trx);
         bodyDone = true;
         return out;
       });
+      db.commits.commits++;
+      db.commits.transactions++;
+      return out;
     } catch (err) {
       const connection = isConnectionError(err);
       const stage = err instanceof DatabaseUnavailableError ? err.stage : 'sent';
@@ -135,5 +162,125 @@ export async function transact<T>(db: Db, fn: (trx: Tx) => Promise<T>, attempts 
       if (connection) throw new DatabaseUnavailableError('the database is unavailable', { cause: err });
       throw err;
     }
+  }
+}
+
+/**
+ * At most this many transactions share a COMMIT, so the first caller of a batch waits for at most
+ * 63 others (a few ms of work) before its answer. No time cap: the transactions run back to back
+ * without waiting on I/O, and a slow one held the write lock just as long before group commit.
+ */
+const BATCH_MAX = 64;
+
+const SAVEPOINT = CompiledQuery.raw('savepoint tx');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to tx');
+const RELEASE = CompiledQuery.raw('release tx');
+
+interface Job {
+  fn: (trx: Tx) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+const groupCommits = new WeakMap<Db, GroupCommit>();
+
+function groupCommitOf(db: Db): GroupCommit {
+  let gc = groupCommits.get(db);
+  if (!gc) groupCommits.set(db, (gc = new GroupCommit(db)));
+  return gc;
+}
+
+/**
+ * SQLite group commit: calls queue up; a batch starts on `setImmediate`, after the event loop has
+ * read every request that arrived in this turn, and the next one when the previous commit has
+ * returned (the fsync blocks the thread, so whatever arrived meanwhile forms the next batch).
+ *
+ * Within a batch the transactions run strictly one after another on the one connection, so each
+ * sees the writes of those before it, exactly as if they had committed one by one: every
+ * invariant a transaction keeps alone (distinct realprices, each payment once) still holds.
+ * A transaction that throws is rolled back to its savepoint and fails alone. Every caller is
+ * answered after the COMMIT: if COMMIT (or the transaction itself) fails, all of its batch fail.
+ * Plain reads outside a transaction wait for Kysely's connection mutex until the batch is done.
+ */
+class GroupCommit {
+  private readonly queue: Job[] = [];
+  /** A batch is scheduled or running; a call arriving meanwhile waits for the next. */
+  private busy = false;
+
+  constructor(private readonly db: Db) {}
+
+  run<T>(fn: (trx: Tx) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule() {
+    if (this.busy || this.queue.length === 0) return;
+    this.busy = true;
+    setImmediate(() => {
+      this.runBatch().finally(() => {
+        this.busy = false;
+        this.schedule();
+      });
+    });
+  }
+
+  private async runBatch(): Promise<void> {
+    let trx: ControlledTransaction<Database>;
+    try {
+      trx = await this.db.kysely.startTransaction().execute();
+    } catch (err) {
+      // BEGIN failed (another process held the write lock past busy_timeout): so does this batch.
+      for (const job of this.queue.splice(0, BATCH_MAX)) job.reject(err);
+      return;
+    }
+    const jobs: Job[] = [];
+    const outcomes: Outcome[] = [];
+    try {
+      // Calls queued while the batch runs join it, up to the cap.
+      while (this.queue.length > 0 && jobs.length < BATCH_MAX) {
+        const job = this.queue.shift()!;
+        jobs.push(job);
+        await trx.executeQuery(SAVEPOINT);
+        try {
+          outcomes.push({ ok: true, value: await job.fn(trx) });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+          // Undoes this transaction's writes alone; its batch-mates' stay.
+          await trx.executeQuery(ROLLBACK_TO).catch(() => {
+            // SQLite already rolled the whole transaction back (disk full, I/O error): `error`
+            // is why, and it ends the batch.
+            throw error;
+          });
+        }
+        await trx.executeQuery(RELEASE);
+      }
+      const committed = outcomes.filter((o) => o.ok).length;
+      if (committed > 0) {
+        await trx.commit().execute();
+        this.db.commits.commits++;
+        this.db.commits.transactions += committed;
+      } else {
+        await trx.rollback().execute();
+      }
+    } catch (err) {
+      // The transaction is lost or COMMIT failed: nothing of this batch is on disk, and every
+      // caller of it is told so. (A rollback also hands the connection back to Kysely.)
+      await trx
+        .rollback()
+        .execute()
+        .catch(() => {});
+      for (const job of jobs) job.reject(err);
+      return;
+    }
+    jobs.forEach((job, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) job.resolve(o.value);
+      else job.reject(o.error);
+    });
   }
 }

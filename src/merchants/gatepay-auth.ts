@@ -1,7 +1,7 @@
 import { GatewayError, specialError } from '../domain/errors.js';
 import { gatepaySign, signaturesEqual } from '../domain/sign.js';
 import type { RawParams } from '../http/params.js';
-import type { Merchant } from './merchant.model.js';
+import { type Merchant, verifyingSecrets } from './merchant.model.js';
 
 /** Longest value accepted for any signed field; longer is refused before hashing. */
 export const MAX_FIELD_LENGTH: Record<string, number> = {
@@ -29,12 +29,15 @@ export function requireField(params: RawParams, name: string, allowEmpty = false
 /**
  * Checks a GatePay request's appkey and signature, in the upstream order of codes:
  * 101 appkey missing, 103 sign missing, 102 unknown appkey, 103 merchant disabled,
- * 105 a signed field missing, 104 wrong sign. Returns the merchant and the signed values.
+ * 105 a signed field missing, 104 wrong sign (by the current appsecret, or the previous one
+ * during a rotation's grace period). Returns the merchant and the signed values.
  */
 export async function authenticateGatepay(
   params: RawParams,
   signedFields: readonly string[],
   findMerchant: (appkey: string) => Promise<Merchant | null>,
+  /** The gateway clock's now: decides whether a rotated-out secret is still in its grace period. */
+  now: number,
 ): Promise<{ merchant: Merchant; values: Record<string, string> }> {
   const appkeyRaw = params.appkey;
   if (appkeyRaw === undefined || appkeyRaw === '') throw new GatewayError(101);
@@ -47,11 +50,13 @@ export async function authenticateGatepay(
   if (!merchant.enabled) throw specialError('merchantDisabled');
   const values: Record<string, string> = {};
   for (const f of signedFields) values[f] = requireField(params, f, f === 'custom');
-  const expected = gatepaySign(
-    appkey,
-    signedFields.map((f) => values[f] as string),
-    merchant.appsecret,
-  );
-  if (!signaturesEqual(sign, expected)) throw new GatewayError(104);
+  const fields = signedFields.map((f) => values[f] as string);
+  // During a rotation's grace period the previous secret verifies too. Every secret is compared
+  // (no early exit), each in constant time, so timing does not tell which one matched.
+  let valid = false;
+  for (const secret of verifyingSecrets(merchant, now)) {
+    if (signaturesEqual(sign, gatepaySign(appkey, fields, secret))) valid = true;
+  }
+  if (!valid) throw new GatewayError(104);
   return { merchant, values: { appkey, ...values, sign } };
 }

@@ -24,6 +24,9 @@ export interface Merchant {
   allowOffline: boolean;
   payToken: string;
   createdAt: number;
+  /** The appsecret before the last rotation, and until when it still verifies requests. */
+  previousAppsecret: string | null;
+  previousSecretUntil: number | null;
 }
 
 export function merchantFromRow(r: Selectable<MerchantTable>): Merchant {
@@ -48,11 +51,24 @@ export function merchantFromRow(r: Selectable<MerchantTable>): Merchant {
     allowOffline: r.allow_offline === 1,
     payToken: r.pay_token,
     createdAt: Number(r.created_at),
+    previousAppsecret: r.previous_appsecret,
+    previousSecretUntil: r.previous_secret_until === null ? null : Number(r.previous_secret_until),
   };
 }
 
-/** What operators see: everything but the secret. */
+/**
+ * The secrets a signed merchant request may be signed with at `now`: the current appsecret, and
+ * during a rotation's grace period the previous one too. Everything Shouyin signs itself
+ * (notifications, return redirects) uses the current one alone.
+ */
+export function verifyingSecrets(m: Merchant, now: number): string[] {
+  const inGrace =
+    m.previousAppsecret !== null && m.previousSecretUntil !== null && now < m.previousSecretUntil;
+  return inGrace ? [m.appsecret, m.previousAppsecret as string] : [m.appsecret];
+}
+
+/** What operators see: everything but the secrets. */
 export function publicMerchant(m: Merchant) {
-  const { appsecret: _secret, ...rest } = m;
+  const { appsecret: _secret, previousAppsecret: _previous, ...rest } = m;
   return rest;
 }

@@ -3,25 +3,21 @@ import type { Db } from '../db/connect.js';
 import { transact } from '../db/tx.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors.js';
 import type { Random } from '../domain/random.js';
-import { nextAttemptAt } from '../domain/retry-schedule.js';
 import { webhookSignature } from '../domain/sign.js';
 import type { EventBus } from '../events/bus.js';
 import type { Clock } from '../lib/clock.js';
 import { hostOf } from '../lib/urls.js';
 import { findOrderById } from '../orders/order.repository.js';
 import { answerError, isSuccessfulAnswer } from './answer.js';
-import { type HttpOutcome, NotificationSender } from './deliver.js';
+import { NotificationSender } from './deliver.js';
+import { AttemptRecorder } from './attempt-recorder.js';
 import {
-  claimNotification,
-  countScheduledAttempts,
+  claimNotifications,
   findDueNotifications,
   findDueNotificationsForHost,
   findLatestNotificationForOrder,
   findNextDueAt,
   findNotificationForSend,
-  insertAttempt,
-  type NotificationForSend,
-  updateAfterAttempt,
 } from './notification.repository.js';
 import type { NotifyState } from './notify.service.js';
 
@@ -70,7 +66,7 @@ export interface DispatcherDeps {
  */
 export class NotificationDispatcher {
   private readonly sender: NotificationSender;
-  private readonly random: Random;
+  private readonly recorder: AttemptRecorder;
   private readonly leaseMs: number;
   private inFlight = 0;
   private readonly perHost = new Map<string, number>();
@@ -90,7 +86,7 @@ export class NotificationDispatcher {
         totalTimeoutMs: config.notifyTotalTimeoutMs,
         allowPrivate: config.allowPrivateCallbacks,
       });
-    this.random = deps.random ?? Math.random;
+    this.recorder = new AttemptRecorder({ ...deps, random: deps.random ?? Math.random });
     // An attempt ends by its total timeout; the rest covers recording it under a busy database.
     this.leaseMs = deps.leaseMs ?? config.notifyTotalTimeoutMs * 2 + 2000;
   }
@@ -139,11 +135,30 @@ export class NotificationDispatcher {
     const free = config.notifyPerHostConcurrency - (this.perHost.get(host) ?? 0);
     if (free <= 0 || !this.hasRoom()) return;
     const now = clock();
-    for (const row of await findDueNotificationsForHost(db.kysely, now, host, free)) {
-      if (!this.hasRoom() || (this.perHost.get(host) ?? 0) >= config.notifyPerHostConcurrency) break;
-      const leaseUntil = now + this.leaseMs;
-      if (!(await claimNotification(db.kysely, row.id, now, leaseUntil))) continue;
-      this.begin(host, this.attempt(row.id, 'scheduled', leaseUntil));
+    const room = Math.min(free, config.notifyConcurrency - this.inFlight);
+    const due = await findDueNotificationsForHost(db.kysely, now, host, room);
+    await this.claimAndBegin(
+      due.map((row) => ({ id: row.id, host })),
+      now,
+    );
+  }
+
+  /** Claims `rows` in one write and starts an attempt for each row won. */
+  private async claimAndBegin(rows: ReadonlyArray<{ id: number; host: string }>, now: number): Promise<void> {
+    if (rows.length === 0) return;
+    const leaseUntil = now + this.leaseMs;
+    const won = new Set(
+      await transact(this.deps.db, (trx) =>
+        claimNotifications(
+          trx,
+          rows.map((r) => r.id),
+          now,
+          leaseUntil,
+        ),
+      ),
+    );
+    for (const row of rows) {
+      if (won.has(row.id)) this.begin(row.host, this.attempt(row.id, 'scheduled', leaseUntil));
     }
   }
 
@@ -170,17 +185,19 @@ export class NotificationDispatcher {
         limit: config.notifyConcurrency - this.inFlight,
         excludeHosts,
       });
-      let changed = false;
+      // What this round starts, within the caps as they will be once its rows are claimed.
+      const picked: Array<{ id: number; host: string }> = [];
+      const taken = new Map<string, number>();
       for (const row of due) {
-        if (!this.hasRoom()) break;
+        if (this.inFlight + picked.length >= config.notifyConcurrency) break;
         const host = row.host || hostOf(row.url);
-        if ((this.perHost.get(host) ?? 0) >= config.notifyPerHostConcurrency) continue;
-        changed = true;
-        const leaseUntil = now + this.leaseMs;
-        if (!(await claimNotification(db.kysely, row.id, now, leaseUntil))) continue;
-        this.begin(host, this.attempt(row.id, 'scheduled', leaseUntil));
+        const busy = (this.perHost.get(host) ?? 0) + (taken.get(host) ?? 0);
+        if (busy >= config.notifyPerHostConcurrency) continue;
+        taken.set(host, (taken.get(host) ?? 0) + 1);
+        picked.push({ id: row.id, host });
       }
-      if (!changed) break;
+      if (picked.length === 0) break;
+      await this.claimAndBegin(picked, now);
     }
     const next = await findNextDueAt(db.kysely, now);
     if (next !== null) this.wakeAt(next, now);
@@ -276,16 +293,17 @@ export class NotificationDispatcher {
         outcome.statusCode !== null &&
         isSuccessfulAnswer(row.success_rule, outcome.statusCode, outcome.body);
       const error = success ? '' : (outcome.error ?? answerError(outcome.statusCode ?? 0, outcome.snippet));
+      const finished = { row, trigger, leaseUntil, startedAt, outcome, success, error };
       let state: NotifyState;
       try {
-        state = await this.record(row, trigger, leaseUntil, startedAt, outcome, success, error);
+        state = await this.recorder.record(finished);
       } catch (err) {
         // Recorded without the merchant's text instead: the attempt still counts and the row
         // moves on. Left unrecorded, its lease would lapse and the row be sent again forever.
         log?.error({ err, notification: id }, 'notification attempt stored without its answer');
         const note = `answer not stored: ${err instanceof Error ? err.message : String(err)}`.slice(0, 200);
         const bare = { ...outcome, snippet: '' };
-        state = await this.record(row, trigger, leaseUntil, startedAt, bare, success, success ? '' : note);
+        state = await this.recorder.record({ ...finished, outcome: bare, error: success ? '' : note });
       }
       const orderId = Number(row.order_id);
       events.publish({ kind: 'notified', orderId, token: row.order_token, state });
@@ -313,59 +331,6 @@ export class NotificationDispatcher {
       if (trigger === 'manual') throw err;
       return null;
     }
-  }
-
-  /** Stores the attempt row and moves the outbox row, in one transaction; returns its new state. */
-  private async record(
-    row: NotificationForSend,
-    trigger: AttemptTrigger,
-    leaseUntil: number | null,
-    startedAt: number,
-    outcome: HttpOutcome,
-    success: boolean,
-    error: string,
-  ): Promise<NotifyState> {
-    const { db, clock, config } = this.deps;
-    const id = Number(row.id);
-    const now = clock();
-    const state = await transact(db, async (trx) => {
-      await insertAttempt(trx, {
-        notificationId: id,
-        startedAt,
-        durationMs: outcome.durationMs,
-        statusCode: outcome.statusCode,
-        snippet: outcome.snippet,
-        error,
-        trigger,
-      });
-      if (success) {
-        return updateAfterAttempt(trx, id, {
-          state: 'delivered',
-          deliveredAt: now,
-          releaseLease: leaseUntil !== null,
-          lastError: '',
-        });
-      }
-      if (trigger === 'scheduled' && leaseUntil !== null) {
-        const made = await countScheduledAttempts(trx, id);
-        const next = nextAttemptAt(now, made, config.notifyRetrySchedule, this.random);
-        const moved = await updateAfterAttempt(
-          trx,
-          id,
-          next === null
-            ? { state: 'failed', releaseLease: true, lastError: error }
-            : { nextAttemptAt: next, releaseLease: true, lastError: error },
-          { state: 'pending', leaseUntil },
-        );
-        if (moved !== null) return moved;
-      }
-      // A manual failure, or a scheduled one whose lease another attempt has taken over: the
-      // attempt counts, the row's state and schedule stay as they are. A delivered row keeps an
-      // empty error.
-      const delivered = await updateAfterAttempt(trx, id, { lastError: '' }, { state: 'delivered' });
-      return delivered ?? updateAfterAttempt(trx, id, { lastError: error });
-    });
-    return (state ?? row.state) as NotifyState;
   }
 
   /**

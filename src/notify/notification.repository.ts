@@ -177,25 +177,38 @@ export async function findDueNotificationsForHost(
 }
 
 /**
- * Claims one due row for an attempt by setting its lease; true when this caller won it. A single
+ * Claims due rows for attempts by setting their lease; returns the ids this caller won. A single
  * guarded UPDATE, so two dispatchers (threads, processes or PostgreSQL instances) can never both
- * win the same lease. `leaseUntil` doubles as the claim's fencing token.
+ * win the same lease. `leaseUntil` doubles as the claim's fencing token. A dispatcher pass claims
+ * all the rows it starts at once: one write (on SQLite one fsync) per pass, not per row.
  */
+export async function claimNotifications(
+  db: Kysely<Database>,
+  ids: readonly number[],
+  now: number,
+  leaseUntil: number,
+): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .updateTable('notifications')
+    .set({ lease_until: leaseUntil })
+    .where('id', 'in', ids)
+    .where('state', '=', 'pending')
+    .where('next_attempt_at', '<=', now)
+    .where('lease_until', '<=', now)
+    .returning('id')
+    .execute();
+  return rows.map((r) => Number(r.id));
+}
+
+/** Claims one due row (see `claimNotifications`); true when this caller won it. */
 export async function claimNotification(
   db: Kysely<Database>,
   id: number,
   now: number,
   leaseUntil: number,
 ): Promise<boolean> {
-  const res = await db
-    .updateTable('notifications')
-    .set({ lease_until: leaseUntil })
-    .where('id', '=', id)
-    .where('state', '=', 'pending')
-    .where('next_attempt_at', '<=', now)
-    .where('lease_until', '<=', now)
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) === 1;
+  return (await claimNotifications(db, [id], now, leaseUntil)).length === 1;
 }
 
 /** A row with what sending it needs: the order's pay token (for events) and the signing key. */
@@ -212,30 +225,59 @@ export async function findNotificationForSend(db: Kysely<Database>, id: number) 
 
 export type NotificationForSend = NonNullable<Awaited<ReturnType<typeof findNotificationForSend>>>;
 
-export async function insertAttempt(
-  trx: Transaction<Database>,
-  v: {
-    notificationId: number;
-    startedAt: number;
-    durationMs: number;
-    statusCode: number | null;
-    snippet: string;
-    error: string;
-    trigger: 'scheduled' | 'manual';
-  },
-): Promise<void> {
+export interface AttemptRow {
+  notificationId: number;
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  snippet: string;
+  error: string;
+  trigger: 'scheduled' | 'manual';
+}
+
+/** Inserts attempt rows, in one statement however many. */
+export async function insertAttempts(trx: Transaction<Database>, rows: readonly AttemptRow[]): Promise<void> {
+  if (rows.length === 0) return;
   await trx
     .insertInto('notify_attempts')
-    .values({
-      notification_id: v.notificationId,
-      started_at: v.startedAt,
-      duration_ms: v.durationMs,
-      status_code: v.statusCode,
-      response_snippet: storableText(v.snippet),
-      error: storableText(v.error),
-      trigger: v.trigger,
-    })
+    .values(
+      rows.map((v) => ({
+        notification_id: v.notificationId,
+        started_at: v.startedAt,
+        duration_ms: v.durationMs,
+        status_code: v.statusCode,
+        response_snippet: storableText(v.snippet),
+        error: storableText(v.error),
+        trigger: v.trigger,
+      })),
+    )
     .execute();
+}
+
+/**
+ * Marks rows delivered after successful attempts, counting one attempt each (the ids must be
+ * distinct); `releaseLease` for scheduled attempts. Returns each row's state after the update.
+ */
+export async function markDelivered(
+  trx: Transaction<Database>,
+  ids: readonly number[],
+  now: number,
+  releaseLease: boolean,
+): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await trx
+    .updateTable('notifications')
+    .set((eb) => ({
+      attempts: eb('attempts', '+', 1),
+      last_error: '',
+      state: 'delivered',
+      delivered_at: eb.fn.coalesce('delivered_at', eb.val(now)),
+      ...(releaseLease ? { lease_until: 0 } : {}),
+    }))
+    .where('id', 'in', ids)
+    .returning(['id', 'state'])
+    .execute();
+  return new Map(rows.map((r) => [Number(r.id), r.state]));
 }
 
 /** Scheduled attempts made so far: the position on the retry schedule (manual ones don't count). */

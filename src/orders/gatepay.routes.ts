@@ -76,7 +76,7 @@ export function gatepayRoutes(app: FastifyInstance, services: Services) {
   for (const kind of Object.keys(CREATE_SIGNED_FIELDS) as CreateKind[]) {
     const signed = CREATE_SIGNED_FIELDS[kind];
     const handler = envelope(async (params) => {
-      const { merchant, values } = await authenticateGatepay(params, signed, findMerchant);
+      const { merchant, values } = await authenticateGatepay(params, signed, findMerchant, services.clock());
       for (const f of FORBIDDEN[kind]) if (params[f] !== undefined) throw new GatewayError(106, f);
       checkMerchantCanSell(merchant);
       const type = values.type as string;
@@ -105,7 +105,12 @@ export function gatepayRoutes(app: FastifyInstance, services: Services) {
     method: ['GET', 'POST'],
     url: '/api/find/findOrder',
     handler: envelope(async (params) => {
-      const { merchant, values } = await authenticateGatepay(params, ['out_order_id'], findMerchant);
+      const { merchant, values } = await authenticateGatepay(
+        params,
+        ['out_order_id'],
+        findMerchant,
+        services.clock(),
+      );
       const order = await services.orders.findByMerchantOut(merchant.id, values.out_order_id as string);
       if (!order) throw specialError('orderNotFound');
       return findAnswer(order, await services.notify.stateOf(order.id));
@@ -116,7 +121,7 @@ export function gatepayRoutes(app: FastifyInstance, services: Services) {
     method: ['GET', 'POST'],
     url: '/api/product/show',
     handler: envelope(async (params) => {
-      const { merchant } = await authenticateGatepay(params, [], findMerchant);
+      const { merchant } = await authenticateGatepay(params, [], findMerchant, services.clock());
       return services.products.catalogue(merchant.id);
     }),
   });

@@ -32,8 +32,12 @@ export interface Order {
   oversold: boolean;
 }
 
-/** Who asked for the order: a merchant's signed API request, or a buyer on the quick collection page. */
-export type OrderOrigin = 'api' | 'quick';
+/**
+ * Who asked for the order: a merchant's signed API request, a buyer on the quick collection
+ * page, or the console's test payment (`test`: out_order_id `TEST-…`, may be paid by the
+ * simulator from the console, outside the daily API quota and the dashboard's totals).
+ */
+export type OrderOrigin = 'api' | 'quick' | 'test';
 
 export function orderFromRow(r: Selectable<OrderTable>): Order {
   return {

@@ -147,7 +147,7 @@ export async function expireDueOrders(
   return rows.map(orderFromRow);
 }
 
-/** Orders a merchant's API created since `since` (the daily quota); quick-collection orders do not count. */
+/** Orders a merchant's API created since `since` (the daily quota); quick-collection and test orders do not count. */
 export async function countApiOrdersSince(
   db: Kysely<Database>,
   merchantId: number,
@@ -158,7 +158,7 @@ export async function countApiOrdersSince(
     .select(sql<number>`count(*)`.as('n'))
     .where('merchant_id', '=', merchantId)
     .where('created_at', '>=', since)
-    .where('origin', '!=', 'quick')
+    .where('origin', '=', 'api')
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }

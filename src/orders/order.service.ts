@@ -57,7 +57,16 @@ export interface CreateOrderRequest {
    * daily API quota.
    */
   quick?: { clientAddress: string };
+  /**
+   * The console's test payment: the order is marked `origin = 'test'`, gets an out_order_id
+   * `TEST-<random>` (`outOrderId` is ignored) that no shop can take for one of its own, and does
+   * not count against the daily API quota.
+   */
+  test?: true;
 }
+
+/** The out_order_id prefix of test orders. */
+export const TEST_OUT_ORDER_PREFIX = 'TEST-';
 
 export interface CreatedOrder {
   order: Order;
@@ -87,11 +96,12 @@ export class OrderService {
 
   async create(req: CreateOrderRequest): Promise<CreatedOrder> {
     const { merchant } = req;
-    const prior = await findOrderByMerchantOut(this.db.kysely, merchant.id, req.outOrderId);
+    const outOrderId = req.test ? `${TEST_OUT_ORDER_PREFIX}${randomToken(12)}` : req.outOrderId;
+    const prior = await findOrderByMerchantOut(this.db.kysely, merchant.id, outOrderId);
     if (prior) return this.sameOrConflict(prior, req.fingerprint);
 
     const now = this.clock();
-    if (merchant.dailyQuota !== null && !req.quick) {
+    if (merchant.dailyQuota !== null && !req.quick && !req.test) {
       const today = await countApiOrdersSince(
         this.db.kysely,
         merchant.id,
@@ -142,7 +152,7 @@ export class OrderService {
           merchant_id: merchant.id,
           account_id: claimed.account.id,
           token,
-          out_order_id: req.outOrderId,
+          out_order_id: outOrderId,
           kind: req.kind,
           type: req.type,
           price_cents: price.priceCents,
@@ -155,7 +165,7 @@ export class OrderService {
           created_at: now,
           expires_at: expiresAt,
           hold_until: holdUntil,
-          origin: quick ? 'quick' : 'api',
+          origin: quick ? 'quick' : req.test ? 'test' : 'api',
           client_address: quick?.clientAddress ?? '',
         };
         const id = await insertOrder(trx, row);
@@ -166,7 +176,7 @@ export class OrderService {
     } catch (err) {
       // A concurrent request with the same out_order_id won; its transaction rolled ours back whole.
       if (isUniqueViolation(err)) {
-        const winner = await findOrderByMerchantOut(this.db.kysely, merchant.id, req.outOrderId);
+        const winner = await findOrderByMerchantOut(this.db.kysely, merchant.id, outOrderId);
         if (winner) return this.sameOrConflict(winner, req.fingerprint);
       }
       throw err;

@@ -3,6 +3,7 @@
  * same database. Prints `{"url": …}` on one stdout line once it listens. Each stdin line
  * `pay ORDER_ID` reports the order's realprice as a monitor would, with the reporter id
  * `crash-ORDER_ID`, so repeating a line after a restart is the monitor retrying, not a new payment.
+ * The line `stats` prints `{"commits": {"commits": …, "transactions": …}}` (see `Db.commits`).
  *
  *   node --import tsx test/notify/child-gateway.ts   (configuration from the environment)
  */
@@ -17,6 +18,10 @@ const { services } = gw;
 let queue = Promise.resolve();
 createInterface({ input: process.stdin }).on('line', (line) => {
   const [cmd, id] = line.trim().split(/\s+/);
+  if (cmd === 'stats') {
+    process.stdout.write(`${JSON.stringify({ commits: services.db.commits })}\n`);
+    return;
+  }
   if (cmd !== 'pay' || id === undefined) return;
   queue = queue.then(async () => {
     try {
