@@ -121,6 +121,7 @@ describe('console dashboard and operator pages in Chromium', () => {
         dialog.getByRole('button', { name: 'Create' }).click(),
       ]);
       await page.getByRole('cell', { name: /^Noodle bar/ }).waitFor();
+      await dialog.waitFor({ state: 'hidden' });
       expect((await gw.services.merchants.list()).map((m) => m.name)).toContain('Noodle bar');
       await screenshot(page, 'console-merchants-en-desktop');
 

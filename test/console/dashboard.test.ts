@@ -405,4 +405,43 @@ describe(`console dashboard on ${TEST_DIALECT}`, () => {
       clock.nowMs = NOW;
     }
   });
+
+  it('takes a requeue of failed notifications into account on days already stored', async () => {
+    // Both attempts of its notification fail: it ends failed.
+    receiver.next('http-500', 'http-500');
+    const m = await at('2026-03-06T09:00:00', () => order(gw.services, a.merchant, { price: 8800 }));
+    await at('2026-03-06T09:01:00', () =>
+      report(gw.services, {
+        accountId: m.accountId,
+        cents: m.realpriceCents,
+        paidAt: china('2026-03-06T09:01:00'),
+      }),
+    );
+    await attempted(m.id);
+    // 03-06 was stored before this test wrote into its past (which only a test clock can do).
+    await gw.services.db.kysely
+      .deleteFrom('dashboard_days')
+      .where('day', '=', china('2026-03-06T00:00:00'))
+      .execute();
+    clock.nowMs = china('2026-03-11T02:00:00');
+    try {
+      for (let i = 0; i < 500 && (await notification(m.id))?.state !== 'failed'; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect((await notification(m.id))?.state).toBe('failed');
+      const figures = async () => (await dash(a.client, 'period=7d')).body.totals.notifications;
+      const before = await figures();
+      expect(before.failed).toBe(1);
+      expect(await storedDay('2026-03-06')).toBe(true);
+      // The shop fixed its endpoint and sent every failing notification again.
+      const r = await a.client.post('/notifications/resend-failing', {});
+      expect(r.status).toBe(200);
+      expect(r.body.failed).toBe(1);
+      const after = await figures();
+      expect(after.failed).toBe(0);
+      expect(after.delivered + after.pending).toBe(before.delivered + before.pending + 1);
+    } finally {
+      clock.nowMs = NOW;
+    }
+  });
 });

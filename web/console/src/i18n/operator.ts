@@ -203,7 +203,7 @@ const en: Record<keyof typeof zh, string> = {
   'dash.noAccounts': 'No receiving account yet',
   'dash.failingTitle': 'Latest failing notifications',
   'dash.noFailing': 'No notification is failing',
-  'dash.attempts': '{n} attempts',
+  'dash.attempts': 'Attempts: {n}',
   'dash.nextAttempt': 'Next attempt: {time}',
   'dash.givenUp': 'Retries given up',
   'dash.order': 'Order {id}',

@@ -327,6 +327,7 @@ export default function Users() {
                 {
                   title: t('usr.lastSignIn'),
                   key: 'last',
+                  responsive: ['md'],
                   render: (_, u) =>
                     u.last_sign_in_at === null ? (
                       <Typography.Text type="secondary">{t('usr.never')}</Typography.Text>
@@ -337,6 +338,7 @@ export default function Users() {
                 {
                   title: t('usr.sessions'),
                   key: 'sessions',
+                  responsive: ['md'],
                   render: (_, u) => (
                     <Button type="link" size="small" style={{ padding: 0 }} onClick={() => setSessionsOf(u)}>
                       {u.live_sessions}
