@@ -19,4 +19,4 @@ echo "== tests on SQLite"
 npx vitest run
 
 echo "== tests on PostgreSQL"
-SHOUYIN_TEST_DB=postgres npx vitest run test/smoke.test.ts test/gatepay test/notify test/monitor test/accounts test/payments test/cashier test/orders test/http test/db/migrate.test.ts test/console
+SHOUYIN_TEST_DB=postgres npx vitest run test/smoke.test.ts test/gatepay test/notify test/monitor test/accounts test/payments test/cashier test/orders test/http test/realprice test/db/migrate.test.ts test/console
