@@ -94,8 +94,9 @@ export function insertAccounts(
 }
 
 const ORDER_SQL = `INSERT INTO orders (merchant_id, account_id, token, out_order_id, kind, type, price_cents,
-  realprice_cents, product_id, title, custom, fingerprint, status, created_at, expires_at, paid_at, payment_id)
-  VALUES (?, ?, ?, ?, 'cloudpay', ?, ?, ?, '0', ?, ?, ?, ?, ?, ?, ?, ?)`;
+  realprice_cents, product_id, title, custom, fingerprint, status, created_at, expires_at, paid_at, payment_id,
+  hold_until)
+  VALUES (?, ?, ?, ?, 'cloudpay', ?, ?, ?, '0', ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /**
  * Unpaid orders, each holding its slot: `specs[i]` is an order of `cents` on `account`, which must
@@ -136,6 +137,8 @@ export function insertOpenOrders(
             now + OPEN_TTL_MS,
             null,
             null,
+            // Payments are matched by the order's hold on its amount (issue 7): keep it like the gateway does.
+            now + OPEN_TTL_MS + GRACE_MS,
           ).lastInsertRowid,
         );
         slot.run(account.id, account.type, cents, token, now + OPEN_TTL_MS + GRACE_MS);

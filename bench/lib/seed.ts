@@ -47,6 +47,7 @@ const ORDER_COLUMNS = [
   'expires_at',
   'paid_at',
   'payment_id',
+  'hold_until',
 ];
 const PAYMENT_COLUMNS = [
   'id',
@@ -322,6 +323,8 @@ export function seedOrders(path: string, fx: Fixture, n: number, now = Date.now(
         expiresAt,
         paidAt,
         payment,
+        // The end of its hold on its amount, as the gateway keeps it (payments are matched by it).
+        status === 'paid' ? (paidAt as number) + 200 : expiresAt + GRACE_MS,
       );
       orders.row();
     }
