@@ -201,6 +201,7 @@ export function insertNotifyBacklog(
             now + 300_000,
             now,
             null,
+            now, // paid: the hold ended when it was paid
           ).lastInsertRowid,
         );
         const paymentId = Number(

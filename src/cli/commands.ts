@@ -2,12 +2,11 @@ import type { ParseArgsConfig } from 'node:util';
 import { cliActor } from '../audit/actor.js';
 import type { Config } from '../config.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
+import { InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { formatCents, parsePositiveCents } from '../domain/money.js';
 import { randomToken } from '../lib/tokens.js';
 import { publicMerchant } from '../merchants/merchant.model.js';
 import { type MerchantSettings, parseGrace } from '../merchants/merchant.service.js';
-import type { Order } from '../orders/order.model.js';
 import { listOrders } from '../orders/order.query.js';
 import { readQrImageFile } from '../qrcode/image-file.js';
 import type { Services } from '../services.js';
@@ -69,22 +68,6 @@ async function orderView(services: Services, orderId: number) {
     account_id: o.accountId,
     notify_status: await services.notify.stateOf(o.id),
   };
-}
-
-/**
- * `simulate pay --order` reports the order's realprice on its account, and a payment is matched by
- * amount and time, not by order: for a paid order, or one whose slot hold has ended (grace
- * over), it would pay whichever newer order holds that amount now. Refuse those instead.
- */
-function refuseUnpayable(o: Order, now: number, graceSeconds: number): void {
-  if (o.status === 'paid') throw new ConflictError(`order ${o.id} is already paid; nothing recorded`);
-  const graceEnd = o.expiresAt + graceSeconds * 1000;
-  if (graceEnd <= now) {
-    throw new ConflictError(
-      `order ${o.id} expired at ${new Date(o.expiresAt).toISOString()} and its grace window ended at ` +
-        `${new Date(graceEnd).toISOString()}: a payment now would not be its own; nothing recorded`,
-    );
-  }
 }
 
 export const CORE_COMMANDS: Command[] = [
@@ -271,12 +254,9 @@ export const CORE_COMMANDS: Command[] = [
       const reporterId = `sim-${randomToken(9)}`;
       const paidAt = services.clock();
       if (orderId !== undefined) {
-        const o = await services.orders.findById(id(orderId, '--order'));
-        if (!o) throw new NotFoundError(`order ${orderId} not found`);
-        refuseUnpayable(o, paidAt, services.config.graceSeconds);
-        // Checked again under the order's lock: the server may pay it between these two steps.
-        const r = await services.payments.simulateForOrder(o.id, reporterId);
-        return { ...r, order: await orderView(services, o.id) };
+        // Refused there, under the order's lock, when the order is paid or its hold has ended.
+        const r = await services.payments.simulateForOrder(id(orderId, '--order'), reporterId);
+        return { ...r, order: await orderView(services, r.orderId) };
       }
       const account = await services.payments.requireAccount(id(str(values, 'account'), '--account'));
       const type = str(values, 'type') as string;

@@ -38,6 +38,16 @@ function slotOf(column: 'created_at' | 'paid_at', w: Window) {
   return sql<number>`(${sql.ref(column)} - ${sql.lit(w.base)}) / ${sql.lit(w.width)}`;
 }
 
+/** Real (not test) orders whose `column` falls in the window, of the window's merchant if it has one. */
+function ordersIn(db: Kysely<Database>, w: Window, column: 'created_at' | 'paid_at') {
+  const q = db
+    .selectFrom('orders')
+    .where(column, '>=', w.from)
+    .where(column, '<', w.to)
+    .where('origin', '<>', 'test');
+  return w.merchantId === null ? q : q.where(merchantTerm, '=', w.merchantId);
+}
+
 export interface CreatedRow {
   merchantId: number;
   accountId: number;
@@ -49,8 +59,7 @@ export interface CreatedRow {
 /** Orders created in the window, and how many of them are paid by now. */
 export async function createdInWindow(db: Kysely<Database>, w: Window): Promise<CreatedRow[]> {
   const slot = slotOf('created_at', w);
-  let q = db
-    .selectFrom('orders')
+  const rows = await ordersIn(db, w, 'created_at')
     .select([
       'merchant_id',
       'account_id',
@@ -58,11 +67,8 @@ export async function createdInWindow(db: Kysely<Database>, w: Window): Promise<
       sql<number>`count(*)`.as('created'),
       sql<number>`sum(case when status = 'paid' then 1 else 0 end)`.as('created_paid'),
     ])
-    .where('created_at', '>=', w.from)
-    .where('created_at', '<', w.to)
-    .where('origin', '<>', 'test');
-  if (w.merchantId !== null) q = q.where(merchantTerm, '=', w.merchantId);
-  const rows = await q.groupBy(['merchant_id', 'account_id', slot]).execute();
+    .groupBy(['merchant_id', 'account_id', slot])
+    .execute();
   return rows.map((r) => ({
     merchantId: n(r.merchant_id),
     accountId: n(r.account_id),
@@ -84,8 +90,7 @@ export interface PaidRow {
 /** Orders paid in the window (by when the money was paid; only paid orders have a `paid_at`). */
 export async function paidInWindow(db: Kysely<Database>, w: Window): Promise<PaidRow[]> {
   const slot = slotOf('paid_at', w);
-  let q = db
-    .selectFrom('orders')
+  const rows = await ordersIn(db, w, 'paid_at')
     .select([
       'merchant_id',
       'account_id',
@@ -94,11 +99,8 @@ export async function paidInWindow(db: Kysely<Database>, w: Window): Promise<Pai
       sql<number>`sum(realprice_cents)`.as('paid_cents'),
       sql<number>`sum(late)`.as('late'),
     ])
-    .where('paid_at', '>=', w.from)
-    .where('paid_at', '<', w.to)
-    .where('origin', '<>', 'test');
-  if (w.merchantId !== null) q = q.where(merchantTerm, '=', w.merchantId);
-  const rows = await q.groupBy(['merchant_id', 'account_id', slot]).execute();
+    .groupBy(['merchant_id', 'account_id', slot])
+    .execute();
   return rows.map((r) => ({
     merchantId: n(r.merchant_id),
     accountId: n(r.account_id),

@@ -255,10 +255,13 @@ export class PaymentService {
    * transaction: a paid order, or one whose hold on its amount has ended, is refused, since a
    * real payment of that amount now would not be its own.
    */
-  async simulateForOrder(orderId: number, reporterId = `sim-${randomToken(9)}`): Promise<PaymentOutcome> {
+  async simulateForOrder(
+    orderId: number,
+    reporterId = `sim-${randomToken(9)}`,
+  ): Promise<Extract<PaymentOutcome, { outcome: 'paid' | 'late' }>> {
     const now = this.clock();
     const paid: Order[] = [];
-    const result = await transact(this.db, async (trx): Promise<PaymentOutcome> => {
+    const result = await transact(this.db, async (trx) => {
       paid.length = 0;
       const order = await lockOrderById(trx, orderId);
       if (!order) throw new NotFoundError(`order ${orderId} not found`);
@@ -266,7 +269,8 @@ export class PaymentService {
         throw new ConflictError(`order ${orderId} is already paid; nothing recorded`);
       if (order.holdUntil < now) {
         throw new ConflictError(
-          `order ${orderId} stopped holding its amount at ${new Date(order.holdUntil).toISOString()} (grace over): a payment now would not be its own; nothing recorded`,
+          `order ${orderId} expired at ${new Date(order.expiresAt).toISOString()} and its grace window ended at ` +
+            `${new Date(order.holdUntil).toISOString()}: a payment now would not be its own; nothing recorded`,
         );
       }
       const paymentId = await insertPaymentOnce(trx, {
@@ -282,8 +286,8 @@ export class PaymentService {
       const done = await this.payOrder(trx, order, paymentId, now, now);
       paid.push(done);
       return done.late
-        ? { outcome: 'late', paymentId, orderId, late: true }
-        : { outcome: 'paid', paymentId, orderId, late: false };
+        ? ({ outcome: 'late', paymentId, orderId, late: true } as const)
+        : ({ outcome: 'paid', paymentId, orderId, late: false } as const);
     });
     this.announce(paid);
     return result;

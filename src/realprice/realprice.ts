@@ -56,11 +56,10 @@ export async function matchPaymentByTime(
   const skew = PAID_BEFORE_ORDER_SKEW_MS;
   // Wide enough to see every candidate and the predecessor that decides whether skew applies.
   const rows = await lockOrdersOnSlot(trx, p, p.paidAt - 2 * skew, p.paidAt + skew);
-  const holds = rows.map(orderFromRow).map((o) => ({ ...o, holdUntil: o.holdUntil }));
-  const holders = holdersAt(holds, p.paidAt, skew);
+  const holders = holdersAt(rows.map(orderFromRow), p.paidAt, skew);
   if (holders.length === 0) return { kind: 'none', note: 'no_order' };
   if (holders.length > 1) return { kind: 'none', note: 'ambiguous' };
-  const order = holders[0] as Order;
+  const order = holders[0]!;
   if (order.status === 'paid') return { kind: 'none', note: 'order_paid' };
   return { kind: 'order', order };
 }

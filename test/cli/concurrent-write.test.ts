@@ -1,36 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import SQLite from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openServices } from '../../src/runtime.js';
+import { startChildGateway } from '../helpers/child-gateway.js';
 import { call, createParams, type MerchantCreds } from '../helpers/gatepay.js';
 import { TEST_DIALECT } from '../helpers/database.js';
-import { json, ROOT, SLOW, shouyin } from './shouyin.js';
+import { json, SLOW, shouyin } from './shouyin.js';
 
 /** Bounds of the order-creation load: connections at once, and orders in all. */
 const CONCURRENCY = 8;
 const MAX_ORDERS = 3000;
-
-/** Starts test/notify/child-gateway.ts on `env`; resolves with its URL once it listens. */
-function startChild(env: Record<string, string>): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'test/notify/child-gateway.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('child gateway did not start')), 30_000);
-    proc.once('exit', (code) => reject(new Error(`child gateway exited with ${code}`)));
-    createInterface({ input: proc.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      resolve({ proc, url: (JSON.parse(line) as { url: string }).url });
-    });
-  });
-}
 
 // Two processes on one SQLite file; on PostgreSQL row locks make this a non-question.
 describe.skipIf(TEST_DIALECT === 'postgres')('shouyin CLI writing beside a busy gateway', () => {
@@ -70,7 +53,7 @@ describe.skipIf(TEST_DIALECT === 'postgres')('shouyin CLI writing beside a busy 
       });
       await db.close();
       const creds: MerchantCreds = { appkey: m.appkey, appsecret: m.appsecret };
-      const started = await startChild(env);
+      const started = await startChildGateway(env);
       child = started.proc;
 
       let created = 0;

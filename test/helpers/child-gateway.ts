@@ -21,7 +21,7 @@ export function startChildGateway(env: Record<string, string>): Promise<ChildGat
   // Lines still streaming in when the child is killed hit a closed pipe: expected.
   proc.stdin!.on('error', () => {});
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('child gateway did not start')), 20_000);
+    const timer = setTimeout(() => reject(new Error('child gateway did not start')), 30_000);
     proc.once('exit', (code) => reject(new Error(`child gateway exited with ${code}`)));
     createInterface({ input: proc.stdout! }).once('line', (line) => {
       clearTimeout(timer);

@@ -1,59 +1,22 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openServices } from '../../src/runtime.js';
 import type { Order } from '../../src/orders/order.model.js';
 import type { Services } from '../../src/services.js';
+import { type ChildGateway, killHard, startChildGateway } from '../helpers/child-gateway.js';
 import { createScratchPostgres, type ScratchDatabase, TEST_DIALECT } from '../helpers/database.js';
 import { createOrder, eventually, merchantWithAccount } from './fixtures.js';
 import { Receiver } from './receiver.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ORDERS = 200;
-
-interface Child {
-  proc: ChildProcess;
-  url: string;
-  send(line: string): void;
-}
-
-/** Starts test/notify/child-gateway.ts on `env` and waits for the URL it prints. */
-function startChild(env: Record<string, string>): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'test/notify/child-gateway.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  // Payments still streaming in when the child is killed hit a closed pipe: expected here.
-  proc.stdin!.on('error', () => {});
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('child gateway did not start')), 20_000);
-    proc.once('exit', (code) => reject(new Error(`child gateway exited with ${code}`)));
-    createInterface({ input: proc.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      const { url } = JSON.parse(line) as { url: string };
-      resolve({ proc, url, send: (l) => proc.stdin!.write(`${l}\n`) });
-    });
-  });
-}
-
-function killHard(child: Child): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.proc.exitCode !== null || child.proc.signalCode !== null) return resolve();
-    child.proc.once('exit', () => resolve());
-    child.proc.kill('SIGKILL');
-  });
-}
 
 describe('push network across a crash', () => {
   const dir = mkdtempSync(join(tmpdir(), 'shouyin-crash-'));
-  const children: Child[] = [];
+  const children: ChildGateway[] = [];
   let receiver: Receiver | undefined;
   let services: Services | undefined;
   let scratch: ScratchDatabase | null = null;
@@ -90,7 +53,7 @@ describe('push network across a crash', () => {
     for (let i = 0; i < ORDERS; i++) orders.push(await createOrder(services, merchant, 100 + i));
 
     // First instance: payments stream in while notifications go out; killed half way.
-    const first = await startChild(env);
+    const first = await startChildGateway(env);
     children.push(first);
     const streaming = (async () => {
       for (const o of orders) {
@@ -113,7 +76,7 @@ describe('push network across a crash', () => {
     expect(delivered).toBeLessThan(ORDERS);
 
     // Second instance on the same file; the monitor repeats every report it is unsure of.
-    const second = await startChild(env);
+    const second = await startChildGateway(env);
     children.push(second);
     for (const o of orders) second.send(`pay ${o.id}`);
 
