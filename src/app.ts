@@ -10,7 +10,7 @@ import { errorEnvelope, langOf } from './http/envelope.js';
 import { refuseDuplicateJsonKeys } from './http/json-body.js';
 import { addSecurityHeaders, serverOptions } from './http/server-options.js';
 import { monitorRoutes } from './monitor/monitor.routes.js';
-import { gatepayRoutes } from './orders/gatepay.routes.js';
+import { gatepayRoutes } from './protocols/gatepay/gatepay.routes.js';
 import { qrcodeRoutes } from './qrcode/qrcode.routes.js';
 import type { Services } from './services.js';
 

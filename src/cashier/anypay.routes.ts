@@ -7,7 +7,7 @@ import { clientAddress } from '../http/abuse-limits.js';
 import { type RawParams, readParams, stringParam } from '../http/params.js';
 import { randomToken } from '../lib/tokens.js';
 import type { Merchant } from '../merchants/merchant.model.js';
-import { payUrl } from '../orders/gatepay.presenter.js';
+import { payUrl } from '../protocols/gatepay/gatepay.presenter.js';
 import type { Services } from '../services.js';
 import { renderMessagePage } from './cashier.page.js';
 import { type AnyPayForm, MAX_CONTACT_LENGTH, renderAnyPayPage } from './anypay.page.js';

@@ -9,7 +9,7 @@ import { CashierService, stateJson } from './cashier.service.js';
 import { isMobileUserAgent, isWechatBrowser, MESSAGES, pickLang } from './i18n.js';
 import { htmlHeaders } from './layout.js';
 import { qrImage } from './qr-image.js';
-import { locationHeader } from './redirects.js';
+import { locationHeader } from '../lib/urls.js';
 
 /**
  * The cashier behind `pay_url`: `GET /pay/api?id=<token>` (HTML, or JSON with `format=json`),

@@ -5,8 +5,8 @@ import { findMerchantById } from '../merchants/merchant.repository.js';
 import type { NotifyState } from '../notify/notify.service.js';
 import type { Order } from '../orders/order.model.js';
 import type { Services } from '../services.js';
+import { formatsOf } from '../protocols/formats.js';
 import { type CashierPhase, phaseOf } from './cashier.state.js';
-import { buildReturnUrl, buildTimeoutUrl } from './redirects.js';
 
 /** A pay token as `randomToken()` makes them; anything else is not looked up. */
 export const PAY_TOKEN = /^[A-Za-z0-9_-]{10,64}$/;
@@ -49,8 +49,8 @@ export class CashierService {
     const now = this.services.clock();
     const phase = phaseOf({ status: order.status, notifyState, paidAt: order.paidAt, now });
     let redirectUrl: string | null = null;
-    if (phase === 'done' || phase === 'delayed') redirectUrl = buildReturnUrl(merchant, order);
-    else if (phase === 'closed') redirectUrl = buildTimeoutUrl(merchant, order);
+    if (phase === 'done' || phase === 'delayed') redirectUrl = formatsOf(order).returnUrl(order, merchant);
+    else if (phase === 'closed') redirectUrl = formatsOf(order).timeoutUrl(order, merchant);
     return { order, merchant, notifyState, phase, redirectUrl, now };
   }
 

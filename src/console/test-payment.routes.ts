@@ -1,6 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { formatCents } from '../domain/money.js';
-import { payUrl } from '../orders/gatepay.presenter.js';
+import { payUrl } from '../protocols/gatepay/gatepay.presenter.js';
 import type { Services } from '../services.js';
 import { consoleErrors } from './console.errors.js';
 import type { ConsoleApp } from './console.routes.js';

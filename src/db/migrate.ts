@@ -16,6 +16,7 @@ import * as m006 from './migrations/006_users.js';
 import * as m007 from './migrations/007_console_indexes.js';
 import * as m008 from './migrations/008_secret_rotation.js';
 import * as m009 from './migrations/009_dashboard.js';
+import * as m010 from './migrations/010_protocols.js';
 
 export interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -32,6 +33,7 @@ export const MIGRATIONS: Record<string, DialectMigration> = {
   '007_console_indexes': m007,
   '008_secret_rotation': m008,
   '009_dashboard': m009,
+  '010_protocols': m010,
 };
 
 class StaticProvider implements MigrationProvider {

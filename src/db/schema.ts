@@ -104,6 +104,14 @@ export interface OrderTable {
   client_address: Generated<string>;
   /** 1 when a late payment paid it after its stock was sold to others. */
   oversold: Generated<number>;
+  /** The merchant protocol that created it: 'gatepay', 'epay', 'epay2', 'vmq'. */
+  protocol: Generated<string>;
+  /** Per-order notify URL of a compatibility protocol; '' = the merchant's setting. */
+  notify_url: Generated<string>;
+  /** Per-order browser return URL of a compatibility protocol; '' = the merchant's setting. */
+  return_url: Generated<string>;
+  /** JSON object of strings the protocol echoes back (e.g. 易支付 `name`, `param`). */
+  protocol_data: Generated<string>;
 }
 
 export interface OrderItemTable {

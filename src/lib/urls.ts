@@ -42,3 +42,15 @@ export function appendQuery(url: string, params: Record<string, string>): string
   const sep = base.includes('?') ? (base.endsWith('?') || base.endsWith('&') ? '' : '&') : '?';
   return `${base}${sep}${qs}${hash}`;
 }
+
+/**
+ * A URL safe to put in a `Location` header: percent-encodes what a merchant may have typed
+ * raw (non-ASCII paths). Signed parameters are already encoded and do not change.
+ */
+export function locationHeader(url: string): string {
+  try {
+    return new URL(url).href;
+  } catch {
+    return url;
+  }
+}

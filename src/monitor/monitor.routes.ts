@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { vmqMonitorRoutes } from '../compat/vmq/vmq-monitor.routes.js';
+import { vmqMonitorRoutes } from '../protocols/vmq/vmq-monitor.routes.js';
 import { isConnectionError } from '../db/tx.js';
 import type { Services } from '../services.js';
 import { MAX_BATCH, MAX_BODY_BYTES } from './monitor-items.js';

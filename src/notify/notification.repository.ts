@@ -3,7 +3,7 @@ import type { Dialect } from '../db/connect.js';
 import type { Database, NotificationTable } from '../db/schema.js';
 import { hostOf } from '../lib/urls.js';
 import { storableText } from './answer.js';
-import type { OutboundNotification } from './gatepay-notification.js';
+import type { OutboundNotification } from './outbound.js';
 
 export type NotificationRow = Selectable<NotificationTable>;
 

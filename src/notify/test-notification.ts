@@ -6,7 +6,7 @@ import type { Merchant } from '../merchants/merchant.model.js';
 import type { Order } from '../orders/order.model.js';
 import { answerError, isSuccessfulAnswer } from './answer.js';
 import { NotificationSender } from './deliver.js';
-import { buildGatepayNotification } from './gatepay-notification.js';
+import { buildGatepayNotification } from '../protocols/gatepay/gatepay-notification.js';
 
 /** What the console shows after "Send test notification". */
 export interface TestNotificationResult {
@@ -56,6 +56,10 @@ function sampleOrder(merchant: Merchant, now: number): Order {
     holdUntil: now,
     origin: 'test',
     oversold: false,
+    protocol: 'gatepay',
+    notifyUrl: '',
+    returnUrl: '',
+    protocolData: {},
   };
 }
 

@@ -1,9 +1,9 @@
 import { findAccountById } from '../accounts/account.repository.js';
-import { buildReturnUrl, buildTimeoutUrl } from '../cashier/redirects.js';
 import { NotFoundError } from '../domain/errors.js';
 import { formatCents } from '../domain/money.js';
 import { effectiveStatus } from '../domain/order-state.js';
 import { findMerchantById } from '../merchants/merchant.repository.js';
+import { formatsOf } from '../protocols/formats.js';
 import { candidatePaymentsForOrder, type CandidatePayment } from '../payments/payment.inbox.js';
 import type { PaymentRow } from '../payments/payment.repository.js';
 import {
@@ -14,7 +14,7 @@ import {
 } from './order-detail.repository.js';
 import { findNotifyStates } from './order-list.repository.js';
 import type { Order } from './order.model.js';
-import { payUrl } from './gatepay.presenter.js';
+import { payUrl } from '../protocols/gatepay/gatepay.presenter.js';
 import { findOrderById } from './order.repository.js';
 import type { OrderListItem, QueryDeps } from './order.query.js';
 
@@ -256,13 +256,13 @@ export async function orderDetail(
   events.sort((a, b) => a.at - b.at);
 
   const delivered = notify.notifications.some((n) => n.state === 'delivered');
-  const timeoutUrl = merchant && state === 'expired' ? buildTimeoutUrl(merchant, o) : null;
-  const redirect =
-    merchant && o.status === 'paid' && delivered
-      ? { kind: 'return' as const, url: buildReturnUrl(merchant, o) }
-      : timeoutUrl
-        ? { kind: 'timeout' as const, url: timeoutUrl }
-        : null;
+  const returnUrl = merchant && o.status === 'paid' && delivered ? formatsOf(o).returnUrl(o, merchant) : null;
+  const timeoutUrl = merchant && state === 'expired' ? formatsOf(o).timeoutUrl(o, merchant) : null;
+  const redirect = returnUrl
+    ? { kind: 'return' as const, url: returnUrl }
+    : timeoutUrl
+      ? { kind: 'timeout' as const, url: timeoutUrl }
+      : null;
 
   return {
     order: {

@@ -30,7 +30,20 @@ export interface Order {
   origin: OrderOrigin;
   /** Paid by a late payment after its stock had been sold to others. */
   oversold: boolean;
+  /** The merchant protocol that created it; its notification and return use that format. */
+  protocol: Protocol;
+  /** Per-order notify URL (compatibility protocols); '' = the merchant's. */
+  notifyUrl: string;
+  /** Per-order return URL (compatibility protocols); '' = the merchant's. */
+  returnUrl: string;
+  /** Fields the protocol echoes back (易支付 `name`/`param`, V免签 `param`, …). */
+  protocolData: Readonly<Record<string, string>>;
 }
+
+/** Merchant protocols an order can come from. `epay2` is 易支付 V2 (RSA). */
+export type Protocol = 'gatepay' | 'epay' | 'epay2' | 'vmq';
+
+const NO_DATA: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * Who asked for the order: a merchant's signed API request, a buyer on the quick collection
@@ -63,5 +76,10 @@ export function orderFromRow(r: Selectable<OrderTable>): Order {
     holdUntil: Number(r.hold_until),
     origin: r.origin as OrderOrigin,
     oversold: r.oversold === 1,
+    protocol: r.protocol as Protocol,
+    notifyUrl: r.notify_url,
+    returnUrl: r.return_url,
+    protocolData:
+      r.protocol_data === '{}' ? NO_DATA : (JSON.parse(r.protocol_data) as Record<string, string>),
   };
 }

@@ -53,6 +53,10 @@ const NEW_ORDER_COLUMNS = [
   'hold_until',
   'origin',
   'client_address',
+  'protocol',
+  'notify_url',
+  'return_url',
+  'protocol_data',
 ] as const satisfies ReadonlyArray<keyof NewOrder>;
 
 const insertOrderQuery = prepared<unknown[], { id: number }>((db, p) =>
@@ -121,6 +125,30 @@ export async function markOrderPaid(
     .where('status', '=', order.status)
     .executeTakeFirst();
   expectOneRow(res, `paid transition of order ${order.id}`);
+}
+
+/**
+ * Closes an unpaid order the caller read under its lock: expired now, its hold ends now. Guarded
+ * by the status it read (a lost update rolls back).
+ */
+export async function closeOrderRow(trx: Tx, order: Order, now: number): Promise<Order> {
+  const res = await trx
+    .updateTable('orders')
+    .set({
+      status: 'expired',
+      expires_at: Math.min(order.expiresAt, now),
+      hold_until: Math.min(order.holdUntil, now),
+    })
+    .where('id', '=', order.id)
+    .where('status', '=', 'unpaid')
+    .executeTakeFirst();
+  expectOneRow(res, `close of order ${order.id}`);
+  return {
+    ...order,
+    status: 'expired',
+    expiresAt: Math.min(order.expiresAt, now),
+    holdUntil: Math.min(order.holdUntil, now),
+  };
 }
 
 /** Expires unpaid orders past their deadline; returns them. */

@@ -16,14 +16,15 @@ import { rotate } from '../domain/rotation.js';
 import { checkRules, minuteOfLocalDay, startOfLocalDay } from '../domain/rules.js';
 import { candidateAmounts } from '../domain/slots.js';
 import { transact, type Tx } from '../db/tx.js';
-import { claimRealprice } from '../realprice/realprice.js';
+import { claimRealprice, releaseHold } from '../realprice/realprice.js';
 import type { EventBus } from '../events/bus.js';
 import type { Clock } from '../lib/clock.js';
 import { randomToken } from '../lib/tokens.js';
 import type { Merchant } from '../merchants/merchant.model.js';
 import { findProducts, returnStock, takeStock } from '../products/product.repository.js';
-import { type Order, type OrderKind, orderFromRow } from './order.model.js';
+import { type Order, type OrderKind, orderFromRow, type Protocol } from './order.model.js';
 import {
+  closeOrderRow,
   countApiOrdersSince,
   countOpenQuickOrders,
   expireDueOrders,
@@ -33,6 +34,7 @@ import {
   findOrderItems,
   insertOrder,
   insertOrderItems,
+  lockOrderById,
 } from './order.repository.js';
 
 /** China Standard Time: business days and account time windows are counted in it. */
@@ -63,6 +65,17 @@ export interface CreateOrderRequest {
    * not count against the daily API quota.
    */
   test?: true;
+  /**
+   * Set by compatibility protocols (易支付, V免签): the order remembers its protocol, its own
+   * notify/return URLs and the fields to echo, so its notification and return are built in that
+   * protocol's format (src/protocols/formats.ts). Absent: a GatePay order.
+   */
+  protocol?: {
+    name: Protocol;
+    notifyUrl?: string;
+    returnUrl?: string;
+    data?: Record<string, string>;
+  };
 }
 
 /** The out_order_id prefix of test orders. */
@@ -167,6 +180,10 @@ export class OrderService {
           hold_until: holdUntil,
           origin: quick ? 'quick' : req.test ? 'test' : 'api',
           client_address: quick?.clientAddress ?? '',
+          protocol: req.protocol?.name ?? 'gatepay',
+          notify_url: req.protocol?.notifyUrl ?? '',
+          return_url: req.protocol?.returnUrl ?? '',
+          protocol_data: req.protocol?.data ? JSON.stringify(req.protocol.data) : '{}',
         };
         const id = await insertOrder(trx, row);
         await insertOrderItems(trx, id, price.items);
@@ -285,21 +302,46 @@ export class OrderService {
       const rows = await expireDueOrders(trx, now, 500, orderId);
       // Only the orders this statement moved give stock back: a concurrent payment or another
       // instance's sweep that got there first leaves them out of `rows`.
-      const back = new Map<number, number>();
-      for (const o of rows) {
-        if (o.productId === '0') continue;
-        for (const item of await findOrderItems(trx, o.id)) {
-          const id = Number(item.product_id);
-          back.set(id, (back.get(id) ?? 0) + item.quantity);
-        }
-      }
-      for (const [productId, qty] of [...back].sort((a, b) => a[0] - b[0])) {
-        await returnStock(trx, productId, qty);
-      }
+      await this.returnStockOf(trx, rows);
       return rows;
     });
     for (const o of expired) this.events.publish({ kind: 'expired', orderId: o.id, token: o.token });
     return expired;
+  }
+
+  /**
+   * Closes an unpaid order at its merchant's request (V免签 `closeOrder`, 易支付 `pay/close`): it
+   * expires now, its hold on the amount ends so the next order may take it, its stock comes back.
+   * A payment made before the close still finds it by paid time (and pays it late). Returns the
+   * order as it now stands: a paid or expired order comes back unchanged; null when unknown.
+   */
+  async close(orderId: number): Promise<Order | null> {
+    const now = this.clock();
+    const { order, closed } = await transact(this.db, async (trx) => {
+      const o = await lockOrderById(trx, orderId);
+      if (!o || o.status !== 'unpaid') return { order: o, closed: false };
+      const updated = await closeOrderRow(trx, o, now);
+      await releaseHold(trx, o);
+      await this.returnStockOf(trx, [o]);
+      return { order: updated, closed: true };
+    });
+    if (order && closed) this.events.publish({ kind: 'expired', orderId: order.id, token: order.token });
+    return order;
+  }
+
+  /** Gives back the stock of orders that just stopped holding it, in product id order. */
+  private async returnStockOf(trx: Tx, orders: readonly Order[]): Promise<void> {
+    const back = new Map<number, number>();
+    for (const o of orders) {
+      if (o.productId === '0') continue;
+      for (const item of await findOrderItems(trx, o.id)) {
+        const id = Number(item.product_id);
+        back.set(id, (back.get(id) ?? 0) + item.quantity);
+      }
+    }
+    for (const [productId, qty] of [...back].sort((a, b) => a[0] - b[0])) {
+      await returnStock(trx, productId, qty);
+    }
   }
 
   /** An order as a reader should see it: expired when past its deadline, even before the sweep. */

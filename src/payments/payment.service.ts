@@ -9,7 +9,7 @@ import type { EventBus } from '../events/bus.js';
 import type { Clock } from '../lib/clock.js';
 import { randomToken } from '../lib/tokens.js';
 import { findMerchantById } from '../merchants/merchant.repository.js';
-import { buildGatepayNotification } from '../notify/gatepay-notification.js';
+import { formatsOf } from '../protocols/formats.js';
 import { insertNotification } from '../notify/notification.repository.js';
 import type { Order } from '../orders/order.model.js';
 import { findOrderItems, lockOrderById, markOrderPaid } from '../orders/order.repository.js';
@@ -154,10 +154,10 @@ export class PaymentService {
     await insertNotification(trx, {
       orderId: order.id,
       merchantId: merchant.id,
-      protocol: 'gatepay',
+      protocol: order.protocol,
       webhookId: `msg_${randomToken(12)}`,
       now,
-      request: buildGatepayNotification(updated, merchant, paidAt),
+      request: formatsOf(order).notification(updated, merchant, paidAt),
     });
     return updated;
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { phaseOf, RETURN_BUTTON_AFTER_MS } from '../../src/cashier/cashier.state.js';
-import { buildReturnUrl, buildTimeoutUrl, locationHeader } from '../../src/cashier/redirects.js';
+import { buildReturnUrl, buildTimeoutUrl } from '../../src/protocols/gatepay/gatepay-return.js';
+import { locationHeader } from '../../src/lib/urls.js';
 
 // Expected signatures computed independently in a shell, e.g.:
 //   i=$(printf '%s' 'appkey12310.00alipay0522ORD-1' | md5sum | cut -d' ' -f1)

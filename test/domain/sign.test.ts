@@ -7,16 +7,9 @@ vi.mock('node:crypto', async (importOriginal) => {
 });
 
 const crypto = await import('node:crypto');
-const {
-  CREATE_SIGNED_FIELDS,
-  gatepaySign,
-  hmacHex,
-  md5,
-  notifySign,
-  returnSign,
-  signaturesEqual,
-  webhookSignature,
-} = await import('../../src/domain/sign.js');
+const { hmacHex, md5, signaturesEqual, webhookSignature } = await import('../../src/domain/sign.js');
+const { CREATE_SIGNED_FIELDS, gatepaySign, notifySign, returnSign } =
+  await import('../../src/protocols/gatepay/gatepay-sign.js');
 const helper = await import('../helpers/gatepay.js');
 
 // Every expected value below was computed once outside Node, with coreutils and openssl:

@@ -1,15 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError, specialError } from '../domain/errors.js';
-import { parsePositiveCents } from '../domain/money.js';
-import { isPaymentType } from '../domain/order-state.js';
-import { CREATE_SIGNED_FIELDS, type CreateKind } from '../domain/sign.js';
-import { errorEnvelope, langOf, okEnvelope } from '../http/envelope.js';
-import { type RawParams, readParams } from '../http/params.js';
-import { authenticateGatepay } from '../merchants/gatepay-auth.js';
-import type { Merchant } from '../merchants/merchant.model.js';
-import type { Services } from '../services.js';
+import { GatewayError, specialError } from '../../domain/errors.js';
+import { parsePositiveCents } from '../../domain/money.js';
+import { isPaymentType } from '../../domain/order-state.js';
+import { CREATE_SIGNED_FIELDS, type CreateKind } from './gatepay-sign.js';
+import { errorEnvelope, langOf, okEnvelope } from '../../http/envelope.js';
+import { type RawParams, readParams } from '../../http/params.js';
+import { authenticateGatepay } from './gatepay-auth.js';
+import type { Merchant } from '../../merchants/merchant.model.js';
+import type { Services } from '../../services.js';
 import { createAnswer, findAnswer } from './gatepay.presenter.js';
-import type { OrderPricing } from './order.service.js';
+import type { OrderPricing } from '../../orders/order.service.js';
 
 /** Parameters that would set what only the gateway decides. */
 const FORBIDDEN: Record<CreateKind, readonly string[]> = {

@@ -1,7 +1,7 @@
-import { formatCents } from '../domain/money.js';
-import type { NotifyState } from '../notify/notify.service.js';
-import { qrPngDataUrl } from '../qrcode/png.js';
-import type { Order } from './order.model.js';
+import { formatCents } from '../../domain/money.js';
+import type { NotifyState } from '../../notify/notify.service.js';
+import { qrPngDataUrl } from '../../qrcode/png.js';
+import type { Order } from '../../orders/order.model.js';
 
 /** URLs the gateway hands out for an order. */
 export function payUrl(publicUrl: string, o: Order): string {

@@ -1,7 +1,8 @@
-import { GatewayError, specialError } from '../domain/errors.js';
-import { gatepaySign, signaturesEqual } from '../domain/sign.js';
-import type { RawParams } from '../http/params.js';
-import { type Merchant, verifyingSecrets } from './merchant.model.js';
+import { GatewayError, specialError } from '../../domain/errors.js';
+import { signaturesEqual } from '../../domain/sign.js';
+import { gatepaySign } from './gatepay-sign.js';
+import type { RawParams } from '../../http/params.js';
+import { type Merchant, verifyingSecrets } from '../../merchants/merchant.model.js';
 
 /** Longest value accepted for any signed field; longer is refused before hashing. */
 export const MAX_FIELD_LENGTH: Record<string, number> = {

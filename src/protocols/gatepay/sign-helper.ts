@@ -1,4 +1,4 @@
-import { md5, signaturesEqual } from '../domain/sign.js';
+import { md5, signaturesEqual } from '../../domain/sign.js';
 
 /**
  * The signature helper of the console's settings page: for a notification that was sent, the

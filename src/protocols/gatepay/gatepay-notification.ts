@@ -1,18 +1,9 @@
-import { formatCents } from '../domain/money.js';
-import { notifySign } from '../domain/sign.js';
-import { appendQuery } from '../lib/urls.js';
-import type { Merchant } from '../merchants/merchant.model.js';
-import type { Order } from '../orders/order.model.js';
-
-/** A fully built outbox request: the dispatcher sends it without knowing any protocol. */
-export interface OutboundNotification {
-  method: 'POST' | 'GET';
-  url: string;
-  body: string;
-  contentType: string;
-  /** `trimmed-success`: the trimmed body equals `success`, any case (GatePay). */
-  successRule: 'trimmed-success' | 'contains-success' | 'exact-success';
-}
+import { formatCents } from '../../domain/money.js';
+import { notifySign } from './gatepay-sign.js';
+import { appendQuery } from '../../lib/urls.js';
+import type { Merchant } from '../../merchants/merchant.model.js';
+import type { OutboundNotification } from '../../notify/outbound.js';
+import type { Order } from '../../orders/order.model.js';
 
 /** The parameters of spec §2, in the spec's order, `sign` computed, `appkey` added (Decision). */
 export function gatepayNotifyParams(

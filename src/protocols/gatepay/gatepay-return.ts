@@ -1,6 +1,6 @@
-import { formatCents } from '../domain/money.js';
-import { returnSign } from '../domain/sign.js';
-import { appendQuery } from '../lib/urls.js';
+import { formatCents } from '../../domain/money.js';
+import { returnSign } from './gatepay-sign.js';
+import { appendQuery } from '../../lib/urls.js';
 
 /** What the browser redirects need of a merchant. */
 export interface RedirectMerchant {
@@ -47,16 +47,4 @@ export function buildReturnUrl(m: RedirectMerchant, o: RedirectOrder): string {
 export function buildTimeoutUrl(m: RedirectMerchant, o: RedirectOrder): string | null {
   if (!m.timeoutUrl) return null;
   return appendQuery(m.timeoutUrl, { out_order_id: o.outOrderId, order_id: String(o.id) });
-}
-
-/**
- * A URL safe to put in a `Location` header: percent-encodes what a merchant may have typed
- * raw (non-ASCII paths). Signed parameters are already encoded and do not change.
- */
-export function locationHeader(url: string): string {
-  try {
-    return new URL(url).href;
-  } catch {
-    return url;
-  }
 }
