@@ -55,6 +55,27 @@ describe('GatePay findOrder', () => {
     }
   });
 
+  it('answers the same on /api/order/check, the title also as order_name on both paths', async () => {
+    const created = await create('find-check', '1.66');
+    const viaFind = await find('find-check');
+    for (const via of VIAS) {
+      const res = await call(gw.url, '/api/order/check', findOrderParams(m, 'find-check'), via);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ code: 100 });
+      expect(res.body!.data).toEqual(viaFind.body!.data);
+      expect(res.body!.data).toMatchObject({
+        order_id: created.order_id,
+        order_name: 'Find shop',
+        order_title: 'Find shop',
+      });
+    }
+    const bad = findOrderParams(m, 'find-check');
+    bad.sign = bad.sign!.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    const refused = await call(gw.url, '/api/order/check', bad);
+    expect(refused.body!.code).not.toBe(100);
+    expect(refused.body!.data ?? null).toBeNull();
+  });
+
   it('describes a paid order with its pay time', async () => {
     const created = await create('find-paid', '2.5');
     const paidAt = Date.now() - 5000;

@@ -24,12 +24,17 @@ export function createAnswer(publicUrl: string, o: Order, params: Record<string,
   };
 }
 
-/** The `data` of findOrder (spec "Query an order"), plus `out_order_id` and `late`. */
+/**
+ * The `data` of findOrder (spec "Query an order"), plus `out_order_id` and `late`, and the title
+ * also as `order_name`, the field GatePay's later `/api/order/check` answers with (both names on
+ * both paths, so a client of either finds its field).
+ */
 export function findAnswer(o: Order, notifyStatus: NotifyState) {
   return {
     order_id: o.id,
     out_order_id: o.outOrderId,
     order_title: o.title,
+    order_name: o.title,
     order_price: formatCents(o.priceCents),
     order_realprice: formatCents(o.realpriceCents),
     order_type: o.type,
