@@ -10,6 +10,7 @@ import { errorEnvelope, langOf } from './http/envelope.js';
 import { refuseDuplicateJsonKeys } from './http/json-body.js';
 import { addSecurityHeaders, serverOptions } from './http/server-options.js';
 import { monitorRoutes } from './monitor/monitor.routes.js';
+import { vmqMerchantRoutes } from './protocols/vmq/vmq-merchant.routes.js';
 import { gatepayRoutes } from './protocols/gatepay/gatepay.routes.js';
 import { qrcodeRoutes } from './qrcode/qrcode.routes.js';
 import type { Services } from './services.js';
@@ -74,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get('/healthz', async () => ({ ok: true }));
   gatepayRoutes(app, services);
+  vmqMerchantRoutes(app, services);
   qrcodeRoutes(app, services.clock);
   cashierRoutes(app, services);
   monitorRoutes(app, services);

@@ -11,7 +11,12 @@ import { AuthError } from '../users/user.errors.js';
 import type { Merchant } from './merchant.model.js';
 import type { MerchantService } from './merchant.service.js';
 import { findLatestGatepayNotification } from './merchant-settings.repository.js';
-import { compareSign, notifySignSteps, type SignComparison, type SignSteps } from '../protocols/gatepay/sign-helper.js';
+import {
+  compareSign,
+  notifySignSteps,
+  type SignComparison,
+  type SignSteps,
+} from '../protocols/gatepay/sign-helper.js';
 
 export type UrlField = 'notify_url' | 'return_url' | 'timeout_url';
 

@@ -2,6 +2,7 @@ import type { Merchant } from '../merchants/merchant.model.js';
 import type { OutboundNotification } from '../notify/outbound.js';
 import type { Order, Protocol } from '../orders/order.model.js';
 import { gatepayFormats } from './gatepay/gatepay-formats.js';
+import { vmqFormats } from './vmq/vmq-formats.js';
 
 /**
  * What each merchant protocol builds for an order it created: the notification written to the
@@ -19,6 +20,7 @@ export interface ProtocolFormats {
 
 const FORMATS: Partial<Record<Protocol, ProtocolFormats>> = {
   gatepay: gatepayFormats,
+  vmq: vmqFormats,
 };
 
 export function formatsOf(order: Pick<Order, 'protocol' | 'id'>): ProtocolFormats {
