@@ -230,7 +230,12 @@ describe(`money under concurrency (${TEST_DIALECT})`, () => {
     );
     expect(answers.map((x) => x.code)).toEqual(Array(40).fill(100));
     expect(transactionRetries.get('40P01') ?? 0).toBe(deadlocksBefore);
-    const stock = await db().selectFrom('products').select('stock').where('id', 'in', [a.id, b.id]).execute();
+    const stock = await db()
+      .selectFrom('products')
+      .select('stock')
+      .where('id', 'in', [a.id, b.id])
+      .orderBy('id')
+      .execute();
     expect(stock.map((s) => s.stock)).toEqual([960, 1000 - (40 * 41) / 2]);
   });
 
